@@ -1,0 +1,1 @@
+"""Users, roles, login, access helpers and the audit log."""

@@ -1,0 +1,1 @@
+"""End customers, deals, registration workflow, name matching and conflicts."""

@@ -1,0 +1,247 @@
+"""End customers, deals with their lines, contacts and history, and conflicts."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from accounts.models import User, UTCDateTime, utcnow
+from app import db
+from partners.models import Money
+
+SEGMENTS = {"strategic": "Strategic", "top": "TOP", "important": "Important", "normal": "Normal"}
+COVERAGES = {"channel": "Channel", "direct": "Direct named account"}
+
+
+class EndCustomer(db.Model):
+    __tablename__ = "end_customer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), index=True)
+    # Normalised core of the name (deals.matching), the key for finding the same customer.
+    name_key: Mapped[str] = mapped_column(String(200), default="", index=True)
+    uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
+    region: Mapped[str] = mapped_column(String(40), default="", index=True)
+    industry: Mapped[str] = mapped_column(String(60), default="")
+    segment: Mapped[str] = mapped_column(String(20), default="normal", index=True)
+    coverage: Mapped[str] = mapped_column(String(20), default="channel", index=True)
+    owner_rep_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    owner_rep: Mapped[User | None] = relationship(foreign_keys=[owner_rep_id])
+
+    @property
+    def is_named_account(self) -> bool:
+        return self.coverage == "direct"
+
+
+# --- deals -----------------------------------------------------------------------
+
+CHANNEL = "channel"
+DIRECT = "direct"
+DEAL_KINDS = {CHANNEL: "Channel registration", DIRECT: "Direct deal"}
+
+DRAFT = "draft"
+SUBMITTED = "submitted"
+MORE_INFO = "more_info_requested"
+APPROVED = "approved"
+REJECTED = "rejected"
+EXPIRED = "expired"
+WON = "won"
+LOST = "lost"
+DEAL_STATUSES = {
+    DRAFT: "Draft",
+    SUBMITTED: "Submitted",
+    MORE_INFO: "More information requested",
+    APPROVED: "Approved",
+    REJECTED: "Rejected",
+    EXPIRED: "Expired",
+    WON: "Won",
+    LOST: "Lost",
+}
+# Statuses in which a deal still claims its customer.
+OPEN_STATUSES = (SUBMITTED, MORE_INFO, APPROVED)
+
+STAGES = {
+    "need_identified": "Need identified",
+    "project_approved": "Project approved",
+    "gathering_information": "Gathering information",
+    "technical_screening": "Technical screening",
+    "evaluation": "Evaluation",
+    "final_decision": "Final decision",
+    "after_sales": "After-sales",
+}
+FUNDING_SOURCES = {
+    "own_budget": "Own budget",
+    "superior_allocation": "Allocated from a superior body",
+    "external": "External funding",
+}
+CONTACT_ROLES = {
+    "decision_maker": "Decision maker",
+    "coach": "Coach",
+    "technical_gatekeeper": "Technical gatekeeper",
+    "user_maintainer": "User / maintainer",
+}
+LOST_REASONS = {
+    "price": "Price",
+    "product": "Product fit",
+    "relationship": "Relationship",
+    "other": "Other",
+}
+
+
+class Deal(db.Model):
+    __tablename__ = "deal"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(10), default=CHANNEL, index=True)
+    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("end_customer.id"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
+    project_name: Mapped[str] = mapped_column(String(200))
+    estimated_value: Mapped[Decimal] = mapped_column(Money)
+    expected_close_date: Mapped[date]
+    stage: Mapped[str] = mapped_column(String(30))
+    funding_source: Mapped[str] = mapped_column(String(30))
+    competitors: Mapped[str] = mapped_column(String(300), default="")
+    status: Mapped[str] = mapped_column(String(30), default=DRAFT, index=True)
+    lost_reason: Mapped[str | None] = mapped_column(String(30))
+    strategic_exception: Mapped[bool] = mapped_column(default=False)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    protection_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    version: Mapped[int] = mapped_column(default=1)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    # Optimistic locking: an UPDATE that finds another version raises StaleDataError.
+    __mapper_args__ = {"version_id_col": version}
+
+    customer: Mapped[EndCustomer] = relationship()
+    partner: Mapped[Any] = relationship("Partner")
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    lines: Mapped[list[DealLine]] = relationship(
+        back_populates="deal", cascade="all, delete-orphan", order_by="DealLine.id"
+    )
+    contacts: Mapped[list[DealContact]] = relationship(
+        back_populates="deal", cascade="all, delete-orphan", order_by="DealContact.id"
+    )
+    events: Mapped[list[DealEvent]] = relationship(
+        back_populates="deal", cascade="all, delete-orphan", order_by="DealEvent.id"
+    )
+
+    def effective_status(self, now: datetime | None = None) -> str:
+        """Approved deals past protection read as expired even before `flask deals expire` runs."""
+        now = now or utcnow()
+        if self.status == APPROVED and self.protection_expires_at is not None:
+            if self.protection_expires_at <= now:
+                return EXPIRED
+        return self.status
+
+    @property
+    def status_label(self) -> str:
+        return DEAL_STATUSES[self.effective_status()]
+
+
+class DealLine(db.Model):
+    __tablename__ = "deal_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    quantity: Mapped[int]
+    requested_unit_price: Mapped[Decimal] = mapped_column(Money)
+
+    deal: Mapped[Deal] = relationship(back_populates="lines")
+    product: Mapped[Any] = relationship("Product")
+
+
+class DealContact(db.Model):
+    __tablename__ = "deal_contact"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), index=True)
+    name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[str] = mapped_column(String(30))
+    title: Mapped[str] = mapped_column(String(80), default="")
+
+    deal: Mapped[Deal] = relationship(back_populates="contacts")
+
+
+class DealEvent(db.Model):
+    """The decision history of a deal, shown on its page (partner users see their own)."""
+
+    __tablename__ = "deal_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    action: Mapped[str] = mapped_column(String(30))
+    from_status: Mapped[str | None] = mapped_column(String(30))
+    to_status: Mapped[str | None] = mapped_column(String(30))
+    note: Mapped[str] = mapped_column(Text, default="")
+
+    deal: Mapped[Deal] = relationship(back_populates="events")
+    user: Mapped[User | None] = relationship()
+
+
+# --- conflicts -------------------------------------------------------------------
+
+NAMED_ACCOUNT = "named_account"
+DIRECT_DEAL = "direct_deal"
+PARTNER_OVERLAP = "partner_overlap"
+CONFLICT_KINDS = {
+    NAMED_ACCOUNT: "Channel registration at a direct named account",
+    DIRECT_DEAL: "Channel registration against an open direct deal",
+    PARTNER_OVERLAP: "Two partners registering the same customer",
+}
+RESOLUTIONS = {
+    "channel_keeps": "Channel keeps it",
+    "direct_keeps": "Direct keeps it",
+    "fulfilment_partner": "Partner added as fulfilment partner",
+    "rejected": "Registration rejected",
+}
+
+
+class Conflict(db.Model):
+    __tablename__ = "conflict"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), index=True)
+    other_deal_id: Mapped[int | None] = mapped_column(ForeignKey("deal.id"), index=True)
+    account_id: Mapped[int | None] = mapped_column(ForeignKey("end_customer.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    resolution: Mapped[str | None] = mapped_column(String(30))
+    resolution_note: Mapped[str] = mapped_column(Text, default="")
+    resolved_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    resolved_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    deal: Mapped[Deal] = relationship(foreign_keys=[deal_id])
+    other_deal: Mapped[Deal | None] = relationship(foreign_keys=[other_deal_id])
+    account: Mapped[EndCustomer | None] = relationship(foreign_keys=[account_id])
+    resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
+    comments: Mapped[list[ConflictComment]] = relationship(
+        back_populates="conflict", cascade="all, delete-orphan", order_by="ConflictComment.id"
+    )
+
+
+class ConflictComment(db.Model):
+    __tablename__ = "conflict_comment"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conflict_id: Mapped[int] = mapped_column(ForeignKey("conflict.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
+    body: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    conflict: Mapped[Conflict] = relationship(back_populates="comments")
+    user: Mapped[User] = relationship()

@@ -1,0 +1,1 @@
+"""Partners, tier policies, stock commitments and orders, partner signals."""

@@ -1,0 +1,96 @@
+"""Partner and tier policy forms."""
+
+from __future__ import annotations
+
+from flask_wtf import FlaskForm
+from stdnum.cn import uscc as uscc_rule
+from stdnum.exceptions import InvalidChecksum, InvalidFormat, InvalidLength, ValidationError
+from wtforms import (
+    DateField,
+    DecimalField,
+    EmailField,
+    FieldList,
+    Form,
+    FormField,
+    IntegerField,
+    SelectField,
+    StringField,
+    TextAreaField,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import ValidationError as FieldError
+
+from partners.models import PARTNER_STATUSES, PARTNER_TYPES, TIERS
+
+
+def uscc_message(value: str) -> str | None:
+    """Why ``value`` is not a valid unified social credit code, or None when it is."""
+    try:
+        uscc_rule.validate(value)
+    except InvalidLength:
+        return "A unified social credit code has 18 characters."
+    except InvalidChecksum:
+        return "The check character does not match: the code is mistyped."
+    except (InvalidFormat, ValidationError):
+        return "This is not a valid unified social credit code."
+    return None
+
+
+class UnifiedSocialCreditCode:
+    """WTForms validator backed by python-stdnum's cn.uscc."""
+
+    def __call__(self, form, field):
+        if field.data:
+            field.data = uscc_rule.compact(field.data)
+            message = uscc_message(field.data)
+            if message:
+                raise FieldError(message)
+
+
+class ContactForm(Form):
+    name = StringField("Contact name", validators=[Optional(), Length(max=80)])
+    title = StringField("Title", validators=[Optional(), Length(max=80)])
+    phone = StringField("Phone", validators=[Optional(), Length(max=40)])
+    email = EmailField("Contact email", validators=[Optional(), Email(), Length(max=254)])
+
+
+class PartnerForm(FlaskForm):
+    name = StringField("Legal name", validators=[DataRequired(), Length(max=200)])
+    uscc = StringField(
+        "Unified social credit code", validators=[DataRequired(), UnifiedSocialCreditCode()]
+    )
+    region = StringField("Region", validators=[Optional(), Length(max=40)])
+    partner_type = SelectField("Type", choices=list(PARTNER_TYPES.items()))
+    tier = SelectField("Tier", choices=list(TIERS.items()))
+    status = SelectField("Status", choices=list(PARTNER_STATUSES.items()))
+    owner_id = SelectField("Channel manager", coerce=int, validate_choice=False)
+    agreement_start = DateField("Agreement start", validators=[Optional()])
+    agreement_end = DateField("Agreement end", validators=[Optional()])
+    notes = TextAreaField("Notes", validators=[Optional(), Length(max=2000)])
+    contacts = FieldList(FormField(ContactForm), min_entries=1)
+
+    def validate_agreement_end(self, field):
+        if field.data and self.agreement_start.data and field.data < self.agreement_start.data:
+            raise FieldError("The agreement cannot end before it starts.")
+
+
+class TierPolicyForm(FlaskForm):
+    discount_percent = DecimalField(
+        "Discount off list price (%)", places=2, validators=[InputRequired(), NumberRange(0, 90)]
+    )
+    min_commitment = DecimalField(
+        "Minimum stock commitment per year (CNY)",
+        places=2,
+        validators=[InputRequired(), NumberRange(min=0)],
+    )
+    protection_days = IntegerField(
+        "Deal protection days", validators=[InputRequired(), NumberRange(1, 730)]
+    )
+    approval_limit_percent = DecimalField(
+        "Deepest extra special discount a manager approves (%)",
+        places=2,
+        validators=[InputRequired(), NumberRange(0, 90)],
+    )
+    rebate_percent = DecimalField(
+        "Rebate rate (%)", places=2, validators=[InputRequired(), NumberRange(0, 50)]
+    )

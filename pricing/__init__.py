@@ -1,0 +1,1 @@
+"""Products, list and tier prices, special price requests."""

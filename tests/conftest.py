@@ -1,0 +1,251 @@
+"""Fixtures: app (on SQLite, and on PostgreSQL when TEST_DATABASE_URL is set), client, runner,
+factories, and a login helper that goes through the real login form."""
+
+from __future__ import annotations
+
+import itertools
+import os
+import re
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import text
+
+from app import create_app, db
+
+pytest_plugins = ["tests.browser"]  # live server and Chromium fixtures
+
+DATABASES = ["sqlite"] + (["postgresql"] if os.environ.get("TEST_DATABASE_URL") else [])
+PASSWORD = "secret-pass-1"
+_counter = itertools.count(1)
+
+
+@pytest.fixture(scope="session", params=DATABASES)
+def database_url(request, tmp_path_factory):
+    """One database per kind for the whole run; each test starts from empty tables."""
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite'}"
+    else:
+        url = os.environ["TEST_DATABASE_URL"]
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
+    with app.app_context():
+        _drop_everything()
+        db.create_all()
+        db.engine.dispose()
+    return url
+
+
+def _drop_everything():
+    db.drop_all()
+    with db.engine.begin() as conn:
+        conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+
+def test_config(database_url: str, **overrides) -> dict:
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "RATELIMIT_ENABLED": False,
+        "SERVER_NAME": None,
+    }
+    config.update(overrides)
+    return config
+
+
+@pytest.fixture
+def app_config():
+    """Extra config for one test (override this fixture or update the dict)."""
+    return {}
+
+
+@pytest.fixture
+def app(database_url, app_config):
+    app = create_app(test_config(database_url, **app_config))
+    with app.app_context():
+        _seed_tier_policies()
+        db.session.commit()
+        yield app
+        db.session.remove()
+        _empty_tables()
+        db.engine.dispose()
+
+
+def _empty_tables():
+    tables = list(reversed(db.metadata.sorted_tables))
+    with db.engine.begin() as conn:
+        if conn.dialect.name == "postgresql":
+            names = ", ".join(f'"{t.name}"' for t in tables)
+            conn.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+        else:
+            for table in tables:
+                conn.execute(table.delete())
+
+
+def _seed_tier_policies():
+    from partners.models import TierPolicy
+    from seed import TIER_POLICIES
+
+    for tier, (discount, minimum, days, limit, rebate) in TIER_POLICIES.items():
+        db.session.add(
+            TierPolicy(
+                tier=tier,
+                discount_rate=Decimal(discount),
+                min_commitment=Decimal(minimum),
+                protection_days=days,
+                approval_limit=Decimal(limit),
+                rebate_rate=Decimal(rebate),
+            )
+        )
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+# --- factories ---------------------------------------------------------------
+
+
+@pytest.fixture
+def make_user(app):
+    from accounts.models import User
+
+    def make(role="manager", email=None, partner=None, name=None, password=PASSWORD):
+        n = next(_counter)
+        user = User(
+            email=email or f"{role}{n}@test.example.com",
+            name=name or f"{role.title()} {n}",
+            role=role,
+            partner_id=partner.id if partner is not None else None,
+        )
+        user.set_password(password)
+        db.session.add(user)
+        db.session.commit()
+        return user
+
+    return make
+
+
+def valid_uscc(seed: int) -> str:
+    """A valid unified social credit code, different for each seed."""
+    from stdnum.cn import uscc
+
+    body = f"91110108{seed:09d}"
+    return body + uscc.calc_check_digit(body)
+
+
+@pytest.fixture
+def make_partner(app):
+    from partners.models import Partner
+
+    def make(tier="gold", name=None, owner=None, uscc=None, region="北京", status="active"):
+        n = next(_counter)
+        partner = Partner(
+            name=name or f"测试伙伴{n}科技有限公司",
+            uscc=uscc or valid_uscc(n),
+            tier=tier,
+            region=region,
+            status=status,
+            partner_type="reseller",
+            owner_id=owner.id if owner is not None else None,
+        )
+        db.session.add(partner)
+        db.session.commit()
+        return partner
+
+    return make
+
+
+@pytest.fixture
+def make_product(app):
+    from pricing.models import Product
+
+    def make(sku=None, list_price="10000.00", floor_price="6000.00", line="服务器", name=None):
+        n = next(_counter)
+        product = Product(
+            sku=sku or f"TST-{n:04d}",
+            name=name or f"测试产品 {n}",
+            product_line=line,
+            list_price=Decimal(list_price),
+            floor_price=Decimal(floor_price),
+        )
+        db.session.add(product)
+        db.session.commit()
+        return product
+
+    return make
+
+
+@pytest.fixture
+def make_customer(app):
+    from deals.matching import name_search_key
+    from deals.models import EndCustomer
+
+    def make(name=None, uscc=None, coverage="channel", segment="normal", owner_rep=None, region=""):
+        n = next(_counter)
+        name = name or f"测试客户{n}有限公司"
+        customer = EndCustomer(
+            name=name,
+            name_key=name_search_key(name),
+            uscc=uscc,
+            coverage=coverage,
+            segment=segment,
+            region=region,
+            owner_rep_id=owner_rep.id if owner_rep is not None else None,
+        )
+        db.session.add(customer)
+        db.session.commit()
+        return customer
+
+    return make
+
+
+# --- logging in through the real form -------------------------------------------
+
+CSRF_RE = re.compile(r'name="csrf_token" type="hidden" value="([^"]+)"')
+META_CSRF_RE = re.compile(r'<meta name="csrf-token" content="([^"]+)"')
+
+
+def csrf_from(html: str) -> str:
+    match = CSRF_RE.search(html) or META_CSRF_RE.search(html)
+    assert match, "no CSRF token on the page"
+    return match.group(1)
+
+
+def login(client, email, password=PASSWORD, next_url=None):
+    """Log in through the login form (with its CSRF token), as a user would."""
+    page = client.get("/login")
+    url = "/login" + (f"?next={next_url}" if next_url else "")
+    return client.post(
+        url,
+        data={"email": email, "password": password, "csrf_token": csrf_from(page.text)},
+    )
+
+
+def post_form(client, url, data):
+    """Submit a form the way a browser does: fetch the page for its CSRF token, then post."""
+    page = client.get(url)
+    payload = {"csrf_token": csrf_from(page.text)}
+    payload.update(data)
+    return client.post(url, data=payload)
+
+
+@pytest.fixture
+def login_as(client, make_user, make_partner):
+    """Log the test client in as a new user of ``role``; returns the user."""
+
+    def do(role, partner=None, **kwargs):
+        if role == "partner" and partner is None:
+            partner = make_partner()
+        user = make_user(role, partner=partner, **kwargs)
+        response = login(client, user.email)
+        assert response.status_code == 302, response.text
+        return user
+
+    return do

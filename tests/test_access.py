@@ -1,0 +1,108 @@
+"""Every registered route against the intended access matrix, for every role and anonymous.
+
+A new route without an entry here (or without a declared decision) fails these tests.
+"""
+
+import pytest
+
+ALL = {"admin", "manager", "rep", "finance", "partner"}
+VENDOR = {"admin", "manager", "rep", "finance"}
+PUBLIC = "public"
+
+EXPECTED = {
+    "index": PUBLIC,
+    "accounts.login": PUBLIC,
+    "accounts.logout": PUBLIC,
+    "accounts.list_users": {"admin"},
+    "accounts.create_user_view": {"admin"},
+    "accounts.edit_user": {"admin"},
+    "accounts.audit_log": {"admin"},
+    "partners.list_partners": VENDOR,
+    "partners.partner_detail": ALL,
+    "partners.my_partner": {"partner"},
+    "partners.create_partner_view": {"admin", "manager"},
+    "partners.edit_partner": {"admin", "manager"},
+    "partners.list_tier_policies": {"admin", "manager", "finance"},
+    "partners.edit_tier_policy": {"admin"},
+    "pricing.list_products": VENDOR,
+    "pricing.create_product": {"admin"},
+    "pricing.edit_product": {"admin"},
+    "deals.list_customers": VENDOR,
+    "deals.customer_detail": VENDOR,
+    "deals.create_customer": {"admin", "manager", "rep"},
+    "deals.edit_customer": {"admin", "manager", "rep"},
+}
+
+
+def routes(app):
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        yield rule
+
+
+def test_every_route_declares_its_access_and_matches_the_matrix(app):
+    seen = set()
+    for rule in routes(app):
+        view = app.view_functions[rule.endpoint]
+        declared = getattr(view, "allowed_roles", None)
+        assert declared is not None, f"{rule.endpoint} has no access decision"
+        assert rule.endpoint in EXPECTED, f"{rule.endpoint} is missing from the access matrix"
+        expected = EXPECTED[rule.endpoint]
+        assert declared == (expected if expected == PUBLIC else frozenset(expected)), rule.endpoint
+        seen.add(rule.endpoint)
+    assert seen == set(EXPECTED), f"matrix lists routes that do not exist: {set(EXPECTED) - seen}"
+
+
+@pytest.fixture
+def sample_args(make_partner, make_product, make_customer, make_user):
+    partner = make_partner()
+    return {
+        "partner": partner,
+        "args": {
+            "partner_id": partner.id,
+            "product_id": make_product().id,
+            "customer_id": make_customer().id,
+            "user_id": make_user("finance").id,
+            "tier": "gold",
+        },
+    }
+
+
+def _url(app, rule, args):
+    with app.test_request_context():
+        from flask import url_for
+
+        return url_for(rule.endpoint, **{k: args[k] for k in rule.arguments})
+
+
+@pytest.mark.parametrize("role", sorted(ALL) + ["anonymous"])
+def test_each_role_gets_what_the_matrix_says(app, client, login_as, sample_args, role):
+    if role != "anonymous":
+        login_as(role, partner=sample_args["partner"] if role == "partner" else None)
+    failures = []
+    for rule in routes(app):
+        if "GET" not in rule.methods:
+            continue
+        expected = EXPECTED[rule.endpoint]
+        url = _url(app, rule, sample_args["args"])
+        status = client.get(url).status_code
+        if expected == PUBLIC:
+            ok = status in (200, 302)
+        elif role == "anonymous":
+            ok = status == 302
+        elif role in expected:
+            ok = status in (200, 302)
+        else:
+            ok = status in (403, 404)
+        if not ok:
+            failures.append(f"{role} GET {url} ({rule.endpoint}) -> {status}")
+    assert not failures, "\n".join(failures)
+
+
+def test_post_only_routes_refuse_requests_without_csrf(client, login_as, app):
+    login_as("admin")
+    for rule in routes(app):
+        if "POST" in rule.methods and "GET" not in rule.methods:
+            url = _url(app, rule, {})
+            assert client.post(url).status_code == 400, rule.endpoint
