@@ -95,6 +95,8 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from accounts.cli import users_cli
     from accounts.views import bp as accounts_bp
+    from deals.cli import customers_cli, deals_cli
+    from deals.registration_views import bp as registrations_bp
     from deals.views import bp as deals_bp
     from partners.views import bp as partners_bp
     from pricing.views import bp as pricing_bp
@@ -104,6 +106,9 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(partners_bp)
     app.register_blueprint(pricing_bp)
     app.register_blueprint(deals_bp)
+    app.register_blueprint(registrations_bp)
+    app.cli.add_command(deals_cli)
+    app.cli.add_command(customers_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
 

@@ -6,7 +6,7 @@ Lives beside app.py because it spans every package (accounts, partners, pricing,
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 from decimal import Decimal
 
 import click
@@ -368,12 +368,125 @@ def seed_demo(rng: random.Random | None = None) -> dict:
         customer.name_key = name_search_key(customer.name)
         db.session.add(customer)
     db.session.flush()
+    deals = seed_demo_deals(rng, users, partners, customers)
     return {
         "users": len(DEMO_USERS) + 2,
         "partners": len(partners),
         "products": products,
         "customers": len(customers),
+        "deals": deals,
     }
+
+
+PROJECTS = [
+    "数据中心扩容项目",
+    "核心网络改造",
+    "灾备中心建设",
+    "云桌面试点",
+    "安全等保2.0整改",
+    "视频监控存储扩容",
+    "信创替代一期",
+    "校园网升级",
+    "医院HIS系统服务器更新",
+    "智慧政务云平台",
+]
+
+
+def seed_demo_deals(rng: random.Random, users: dict, partners: list, customers: list) -> int:
+    """Registrations in every state through the real workflow, so conflicts are real too."""
+    from deals.models import EndCustomer
+    from deals.workflow import (
+        ContactInput,
+        DealInput,
+        LineInput,
+        approve_deal,
+        request_information,
+        save_direct_deal,
+        save_registration,
+    )
+    from pricing.models import Product
+
+    products = db.session.scalars(select(Product).where(Product.active.is_(True))).all()
+    partner_users = {}
+    for partner in partners[:12]:
+        user = db.session.scalar(select(User).where(User.partner_id == partner.id))
+        if user is None:
+            user = User(
+                email=f"user{partner.id}@partner.example.cn",
+                name=f"{partner.name[:6]}销售",
+                role=PARTNER,
+                partner_id=partner.id,
+            )
+            user.set_password(DEMO_PASSWORD)
+            db.session.add(user)
+            db.session.flush()
+        partner_users[partner.id] = user
+    channel_customers = [c for c in customers if c.coverage == "channel"]
+    named_accounts = [c for c in customers if c.coverage == "direct"]
+    today = date.today()
+
+    def deal_input(customer: EndCustomer, product_pool) -> DealInput:
+        lines = []
+        for product in rng.sample(product_pool, k=rng.randint(1, 3)):
+            discount = Decimal(rng.choice(["0.70", "0.72", "0.65", "0.60", "0.80", "0.75"]))
+            lines.append(
+                LineInput(
+                    product_id=product.id,
+                    quantity=rng.randint(1, 20),
+                    unit_price=(product.list_price * discount).quantize(Decimal("0.01")),
+                )
+            )
+        return DealInput(
+            project_name=f"{customer.name[:8]}{rng.choice(PROJECTS)}",
+            estimated_value=Decimal(rng.randint(20, 800) * 10000),
+            expected_close_date=today + timedelta(days=rng.randint(20, 300)),
+            stage=rng.choice(
+                [
+                    "need_identified",
+                    "project_approved",
+                    "technical_screening",
+                    "evaluation",
+                    "final_decision",
+                ]
+            ),
+            funding_source=rng.choice(["own_budget", "superior_allocation", "external"]),
+            customer_id=customer.id,
+            competitors=rng.choice(["华为, 新华三", "浪潮", "锐捷, 深信服", "戴尔", ""]),
+            lines=lines,
+            contacts=[ContactInput(name="王主任", role="decision_maker", title="信息中心主任")],
+        )
+
+    manager = users["manager@example.com"]
+    count = 0
+    overlap_customer = channel_customers[0]
+    for index, partner in enumerate(partners[:12]):
+        user = partner_users[partner.id]
+        for n in range(3):
+            if index in (0, 6) and n == 0:
+                customer = overlap_customer  # two partners chase the same customer
+                pool = [p for p in products if p.product_line == "服务器"]
+            elif index == 2 and n == 0:
+                customer = named_accounts[0]  # a partner walks into a direct named account
+                pool = products
+            else:
+                customer = rng.choice(channel_customers)
+                pool = products
+            deal = save_registration(
+                user, deal_input(customer, pool), submit=(n != 2 or index % 4 == 0), today=today
+            )
+            count += 1
+            if deal.status == "submitted" and n == 1 and index % 3 == 0:
+                approve_deal(deal, manager, None, "符合报备规则")
+            elif deal.status == "submitted" and n == 1 and index % 3 == 1:
+                request_information(deal, manager, None, "请补充客户立项文件和预算来源")
+    rep = users["rep@example.com"]
+    save_direct_deal(
+        rep,
+        deal_input(named_accounts[1], products),
+        today=today,
+    )
+    save_direct_deal(rep, deal_input(channel_customers[5], products), today=today)
+    return count + 2
 
 
 @click.command("seed-demo")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from functools import wraps
 
-from flask import abort, request, url_for
+from flask import abort, current_app, request, url_for
 from flask_login import current_user
 
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP
@@ -59,6 +59,11 @@ def safe_next_url(target: str | None) -> str | None:
 # endpoint, label, roles
 NAVIGATION = [
     ("index", "Home", (ADMIN, MANAGER, REP, FINANCE, PARTNER)),
+    ("deals.approval_queue", "Approval queue", (ADMIN, MANAGER)),
+    ("registrations.list_registrations", "Registrations", (PARTNER,)),
+    ("registrations.list_direct_deals", "Direct deals", (REP,)),
+    ("deals.list_deals", "Deals", (ADMIN, MANAGER, REP, FINANCE)),
+    ("deals.list_conflicts", "Conflicts", (ADMIN, MANAGER, REP, FINANCE)),
     ("partners.list_partners", "Partners", (ADMIN, MANAGER, REP, FINANCE)),
     ("partners.my_partner", "My company", (PARTNER,)),
     ("pricing.list_products", "Products", (ADMIN, MANAGER, REP, FINANCE)),
@@ -74,7 +79,7 @@ def nav_items(user) -> list[dict]:
         return []
     items = []
     for endpoint, label, roles in NAVIGATION:
-        if user.role in roles:
+        if user.role in roles and endpoint in current_app.view_functions:
             url = url_for(endpoint)
             active = request.path == url or (url != "/" and request.path.startswith(url))
             items.append({"url": url, "label": label, "active": active})

@@ -80,10 +80,6 @@ class _Region:
     # True for the bare short form of a name in AMBIGUOUS_SHORT_NAMES.
     ambiguous: bool = False
 
-    @property
-    def mapped(self) -> bool:
-        return self.path[0] in _regions.PROVINCES
-
 
 def _build_cjk_aliases() -> dict[str, _Region]:
     table: dict[str, _Region] = {}
@@ -155,10 +151,6 @@ _ADMIN_SUFFIX_CHARS = "省市区县州"
 class _Mention:
     canonical: str
     path: tuple[str, ...]
-
-    @property
-    def mapped(self) -> bool:
-        return self.path[0] in _regions.PROVINCES
 
 
 def _suffix_backoff(alias: str, following: str) -> bool:
@@ -328,6 +320,13 @@ _LATIN_LEGAL_TOKENS = frozenset(
     }
 )
 _LATIN_TRAILING_TOKEN_RE = re.compile(r"(?<![a-z0-9])([a-z]+)\s*$")
+# Legal forms not at the end ("Siemens Ltd., China") stay, in one spelling.
+_LATIN_LEGAL_CANONICAL = {
+    "limited": "ltd",
+    "company": "co",
+    "corporation": "corp",
+    "incorporated": "inc",
+}
 
 # Plural / abbreviation folding for Latin words, so that "Technologies" and
 # "Technology", "Intl" and "International" give the same core.
@@ -345,6 +344,7 @@ _LATIN_WORD_FOLD = {
     "intl": "international",
     "mfg": "manufacturing",
     "centre": "center",
+    **_LATIN_LEGAL_CANONICAL,
 }
 
 # Bracket contents that carry no identity (enterprise-type notes, "in
@@ -449,8 +449,24 @@ def _split_branch(s: str) -> tuple[str, str]:
     for m in _LATIN_BOUNDARY_RE.finditer(prefix):
         cut = max(cut, m.end())
     if cut == 0:
-        cut = start
+        # No parent noun to anchor on (中国联通河南省分公司): the tail is the
+        # marker plus a region word right before it, if any.
+        cut = start - _trailing_region_length(prefix)
     return s[:cut], s[cut:]
+
+
+def _trailing_region_length(s: str) -> int:
+    """Length of a (non-ambiguous) region word that ends ``s``, else 0."""
+    stripped = s.rstrip()
+    for length in range(min(_CJK_MAX_ALIAS, len(stripped)), 0, -1):
+        region = _CJK_REGIONS.get(stripped[-length:])
+        if region is not None and not region.ambiguous:
+            return length + len(s) - len(stripped)
+    m = _LATIN_TRAILING_REGION_RE.search(s)
+    return len(s) - m.start() if m else 0
+
+
+_LATIN_TRAILING_REGION_RE = re.compile(rf"(?:{_LATIN_REGION_RE.pattern})\s*$")
 
 
 def _strip_legal_forms(s: str) -> str:
@@ -570,16 +586,21 @@ _ORDINAL_CN_RE = re.compile(rf"第([{_CN_NUM_CHARS}]+)")
 # everybody uses, so both spellings get the same core.
 _SCHOOL_RE = re.compile(rf"第([{_CN_NUM_CHARS}]+)(中学|小学|高级中学)")
 _SCHOOL_ABBR = {"中学": "中", "小学": "小", "高级中学": "高"}
+_SCHOOL_ABBR_RE = re.compile(rf"([{_CN_NUM_CHARS}]+)(?=[中小高](?:$|分|校))")
 _ORDINAL_FIND_RE = re.compile(rf"第([{_CN_NUM_CHARS}]+)|([{_CN_NUM_CHARS}]+)[中小高](?=$|分|校)")
 
 
 def _canonicalise_ordinals(core: str) -> str:
+    # 中学校/小学校 is the formal spelling of 中学/小学 (重庆市第八中学校).
+    core = core.replace("中学校", "中学").replace("小学校", "小学")
     core = _ORDINAL_ARABIC_RE.sub(
         lambda m: "第" + _int_to_cn(int(m.group(1))) if m.group(1) else _int_to_cn(int(m.group(2))),
         core,
     )
     core = _ORDINAL_CN_RE.sub(lambda m: "第" + _canonical_numeral(m.group(1)), core)
-    return _SCHOOL_RE.sub(lambda m: m.group(1) + _SCHOOL_ABBR[m.group(2)], core)
+    core = _SCHOOL_RE.sub(lambda m: m.group(1) + _SCHOOL_ABBR[m.group(2)], core)
+    # 一〇一中 / 一十一中 -> 一百零一中 / 十一中
+    return _SCHOOL_ABBR_RE.sub(lambda m: _canonical_numeral(m.group(1)), core)
 
 
 def _find_ordinals(core: str) -> tuple[str, ...]:
@@ -776,7 +797,7 @@ class MatchVerdict:
         b = self.name_b or NormalizedName(original="", core=self.normalized_b)
         return {
             "same": self.same,
-            "score": round(self.score, 2),
+            "score": self.score,
             "rule": self.rule,
             "detail": self.detail,
             "normalized_a": self.normalized_a,

@@ -111,6 +111,8 @@ class Deal(db.Model):
     status: Mapped[str] = mapped_column(String(30), default=DRAFT, index=True)
     lost_reason: Mapped[str | None] = mapped_column(String(30))
     strategic_exception: Mapped[bool] = mapped_column(default=False)
+    # Set when a conflict is resolved by adding the partner as fulfilment partner of a direct deal.
+    fulfilment_partner: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -1,19 +1,53 @@
-"""End customer pages (deal registration pages join them here)."""
+"""End customer, deal decision and conflict pages (deal entry forms: registration_views)."""
 
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user
-from sqlalchemy import or_, select
+from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.exc import StaleDataError
 
 from accounts.access import role_required
-from accounts.models import ADMIN, FINANCE, MANAGER, REP, User
+from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, User, utcnow
 from app import db
+from deals.conflicts import ConflictError, add_comment, conflicts_visible_to
+from deals.conflicts import resolve_conflict as resolve_conflict_service
 from deals.customers import CustomerDetails, CustomerError, save_customer
 from deals.forms import EndCustomerForm
 from deals.matching import name_search_key
-from deals.models import COVERAGES, SEGMENTS, EndCustomer
+from deals.models import (
+    APPROVED,
+    CHANNEL,
+    CONFLICT_KINDS,
+    CONTACT_ROLES,
+    COVERAGES,
+    DEAL_KINDS,
+    DEAL_STATUSES,
+    DRAFT,
+    EXPIRED,
+    FUNDING_SOURCES,
+    RESOLUTIONS,
+    SEGMENTS,
+    STAGES,
+    SUBMITTED,
+    Conflict,
+    Deal,
+    DealLine,
+    EndCustomer,
+)
+from deals.pages import line_checks, open_conflict_deal_ids, partner_record, pricing_flags
+from deals.sla import is_overdue
+from deals.workflow import (
+    DealError,
+    StaleDecision,
+    approve_deal,
+    extend_protection,
+    mark_strategic_exception,
+    reject_deal,
+    request_information,
+)
+from partners.models import Partner
 
 bp = Blueprint("deals", __name__)
 
@@ -126,3 +160,291 @@ def edit_customer(customer_id: int):
             flash(f"Customer {customer.name} saved.", "success")
             return redirect(url_for("deals.customer_detail", customer_id=customer.id))
     return render_template("deals/customer_form.html", form=form, customer=customer)
+
+
+# --- deals: list, detail, queue, decisions -------------------------------------------
+
+
+def partner_facing_status(deal: Deal, overlapping: bool) -> str:
+    """What a partner is told: never who the other party is, only that an overlap is reviewed."""
+    if overlapping and deal.effective_status() == SUBMITTED:
+        return "Possible overlap, under review"
+    return deal.status_label
+
+
+def get_deal_for_user(deal_id: int) -> Deal:
+    """The deal, or 404 when it does not exist or a partner user asks for another partner's."""
+    deal = db.get_or_404(Deal, deal_id)
+    if current_user.role == PARTNER and (
+        deal.kind != CHANNEL or deal.partner_id != current_user.partner_id
+    ):
+        abort(404)
+    return deal
+
+
+def may_decide(user: User, deal: Deal) -> bool:
+    if deal.kind != CHANNEL:
+        return False
+    if user.role == ADMIN:
+        return True
+    return user.role == MANAGER and deal.partner is not None and deal.partner.owner_id == user.id
+
+
+@bp.get("/deals")
+@role_required(ADMIN, MANAGER, REP, FINANCE)
+def list_deals():
+    q = request.args.get("q", "").strip()
+    status = request.args.get("status", "")
+    kind = request.args.get("kind", "")
+    partner_id = request.args.get("partner", "")
+    now = utcnow()
+    stmt = (
+        select(Deal)
+        .join(Deal.customer)
+        .options(selectinload(Deal.customer), selectinload(Deal.partner))
+        .order_by(Deal.created_at.desc(), Deal.id.desc())
+    )
+    if q:
+        stmt = stmt.where(or_(Deal.project_name.contains(q), EndCustomer.name.contains(q)))
+    if status == EXPIRED:
+        stmt = stmt.where(
+            or_(
+                Deal.status == EXPIRED,
+                and_(Deal.status == APPROVED, Deal.protection_expires_at <= now),
+            )
+        )
+    elif status == APPROVED:
+        stmt = stmt.where(
+            Deal.status == APPROVED,
+            or_(Deal.protection_expires_at.is_(None), Deal.protection_expires_at > now),
+        )
+    elif status in DEAL_STATUSES:
+        stmt = stmt.where(Deal.status == status)
+    else:
+        stmt = stmt.where(Deal.status != DRAFT)  # drafts are the partner's own business
+        status = ""
+    if kind in DEAL_KINDS:
+        stmt = stmt.where(Deal.kind == kind)
+    if partner_id.isdigit():
+        stmt = stmt.where(Deal.partner_id == int(partner_id))
+    page = db.paginate(stmt, per_page=current_app.config["ITEMS_PER_PAGE"])
+    flagged = open_conflict_deal_ids([d.id for d in page.items])
+    return render_template(
+        "deals/deals.html",
+        page=page,
+        flagged=flagged,
+        filters={"q": q, "status": status, "kind": kind, "partner": partner_id},
+        statuses=DEAL_STATUSES,
+        kinds=DEAL_KINDS,
+    )
+
+
+@bp.get("/deals/<int:deal_id>")
+@role_required(ADMIN, MANAGER, REP, FINANCE, PARTNER)
+def deal_detail(deal_id: int):
+    deal = get_deal_for_user(deal_id)
+    partner = deal.partner
+    checks = line_checks(deal, partner)
+    overlapping = bool(open_conflict_deal_ids([deal.id]))
+    context = {
+        "deal": deal,
+        "partner": partner,
+        "checks": checks,
+        "overlapping": overlapping,
+        "status_text": deal.status_label,
+        "deal_statuses": DEAL_STATUSES,
+        "stages": STAGES,
+        "funding_sources": FUNDING_SOURCES,
+        "contact_roles": CONTACT_ROLES,
+        "resolutions": RESOLUTIONS,
+        "kinds": CONFLICT_KINDS,
+        "now": utcnow(),
+    }
+    if current_user.role == PARTNER:
+        context["status_text"] = partner_facing_status(deal, overlapping)
+        return render_template("deals/deal_partner.html", **context)
+    conflicts = db.session.scalars(
+        select(Conflict)
+        .where(or_(Conflict.deal_id == deal.id, Conflict.other_deal_id == deal.id))
+        .options(
+            selectinload(Conflict.deal).selectinload(Deal.partner),
+            selectinload(Conflict.other_deal).selectinload(Deal.partner),
+            selectinload(Conflict.account),
+        )
+        .order_by(Conflict.status.desc(), Conflict.created_at)
+    ).all()
+    context.update(
+        conflicts=conflicts,
+        record=partner_record(partner.id) if partner else {},
+        can_decide=may_decide(current_user, deal),
+        pricing=pricing_flags(checks),
+        sla_overdue=deal.status == SUBMITTED and is_overdue(deal.sla_due_at, utcnow()),
+    )
+    return render_template("deals/deal_vendor.html", **context)
+
+
+@bp.get("/queue")
+@role_required(ADMIN, MANAGER)
+def approval_queue():
+    stmt = (
+        select(Deal)
+        .where(Deal.kind == CHANNEL, Deal.status == SUBMITTED)
+        .options(
+            selectinload(Deal.customer),
+            selectinload(Deal.partner).selectinload(Partner.tier_policy),
+            selectinload(Deal.lines).selectinload(DealLine.product),
+        )
+        .order_by(Deal.sla_due_at, Deal.id)
+    )
+    if current_user.role == MANAGER:
+        stmt = stmt.join(Deal.partner).where(Partner.owner_id == current_user.id)
+    page = db.paginate(stmt, per_page=current_app.config["ITEMS_PER_PAGE"])
+    flagged = open_conflict_deal_ids([d.id for d in page.items])
+    now = utcnow()
+    rows = [
+        {
+            "deal": deal,
+            "overdue": is_overdue(deal.sla_due_at, now),
+            "conflict": deal.id in flagged,
+            "pricing": sorted(pricing_flags(line_checks(deal, deal.partner))),
+        }
+        for deal in page.items
+    ]
+    return render_template("deals/queue.html", page=page, rows=rows)
+
+
+DECISIONS = {
+    "approve": "Deal approved; protection runs until {expiry}.",
+    "reject": "Deal rejected.",
+    "request_info": "More information requested from the partner.",
+    "strategic": "Strategic exception updated.",
+    "extend": "Protection extended until {expiry}.",
+}
+
+
+@bp.post("/deals/<int:deal_id>/decide")
+@role_required(ADMIN, MANAGER)
+def decide(deal_id: int):
+    deal = db.get_or_404(Deal, deal_id)
+    if not may_decide(current_user, deal):
+        abort(403)
+    action = request.form.get("action", "")
+    note = request.form.get("note", "")
+    version = request.form.get("version", type=int)
+    try:
+        if action == "approve":
+            approve_deal(deal, current_user, version, note)
+        elif action == "reject":
+            reject_deal(deal, current_user, version, note)
+        elif action == "request_info":
+            request_information(deal, current_user, version, note)
+        elif action == "strategic":
+            mark_strategic_exception(
+                deal, current_user, version, request.form.get("strategic") == "1", note
+            )
+        elif action == "extend":
+            extend_protection(deal, current_user, version, request.form.get("days", type=int), note)
+        else:
+            abort(400)
+        db.session.commit()
+    except (DealError, StaleDataError) as error:
+        db.session.rollback()
+        if isinstance(error, StaleDataError):
+            db.session.refresh(deal)
+            error = StaleDecision(deal)
+        for message in error.errors.values():
+            flash(message, "error")
+        return redirect(url_for("deals.deal_detail", deal_id=deal.id))
+    expiry = deal.protection_expires_at.strftime("%Y-%m-%d") if deal.protection_expires_at else ""
+    flash(DECISIONS[action].format(expiry=expiry), "success")
+    return redirect(url_for("deals.deal_detail", deal_id=deal.id))
+
+
+# --- conflicts -------------------------------------------------------------------------
+
+
+def get_conflict_for_user(conflict_id: int) -> Conflict:
+    conflict = db.session.scalar(
+        conflicts_visible_to(current_user).where(Conflict.id == conflict_id)
+    )
+    if conflict is None:
+        abort(404)
+    return conflict
+
+
+@bp.get("/conflicts")
+@role_required(ADMIN, MANAGER, REP, FINANCE)
+def list_conflicts():
+    status = request.args.get("status", "")
+    kind = request.args.get("kind", "")
+    stmt = conflicts_visible_to(current_user).options(
+        selectinload(Conflict.deal).selectinload(Deal.partner),
+        selectinload(Conflict.deal).selectinload(Deal.customer),
+        selectinload(Conflict.other_deal).selectinload(Deal.partner),
+        selectinload(Conflict.other_deal).selectinload(Deal.customer),
+        selectinload(Conflict.account),
+    )
+    if status in ("open", "resolved"):
+        stmt = stmt.where(Conflict.status == status)
+    if kind in CONFLICT_KINDS:
+        stmt = stmt.where(Conflict.kind == kind)
+    # Open conflicts first ("open" sorts after "resolved"), oldest first within each.
+    stmt = stmt.order_by(Conflict.status.desc(), Conflict.created_at)
+    page = db.paginate(stmt, per_page=current_app.config["ITEMS_PER_PAGE"])
+    return render_template(
+        "deals/conflicts.html",
+        page=page,
+        filters={"status": status, "kind": kind},
+        kinds=CONFLICT_KINDS,
+        resolutions=RESOLUTIONS,
+    )
+
+
+@bp.get("/conflicts/<int:conflict_id>")
+@role_required(ADMIN, MANAGER, REP, FINANCE)
+def conflict_detail(conflict_id: int):
+    conflict = get_conflict_for_user(conflict_id)
+    return render_template(
+        "deals/conflict_detail.html",
+        conflict=conflict,
+        kinds=CONFLICT_KINDS,
+        resolutions=RESOLUTIONS,
+        can_resolve=current_user.role in (ADMIN, MANAGER) and conflict.status == "open",
+        can_comment=current_user.role in (ADMIN, MANAGER, REP),
+    )
+
+
+@bp.post("/conflicts/<int:conflict_id>/resolve")
+@role_required(ADMIN, MANAGER)
+def resolve_conflict(conflict_id: int):
+    conflict = get_conflict_for_user(conflict_id)
+    try:
+        resolve_conflict_service(
+            conflict,
+            current_user,
+            request.form.get("resolution", ""),
+            request.form.get("note", ""),
+        )
+        db.session.commit()
+    except (ConflictError, StaleDataError) as error:
+        db.session.rollback()
+        message = getattr(error, "message", "The deal changed meanwhile; review it again.")
+        flash(message, "error")
+    else:
+        flash(f"Conflict resolved: {RESOLUTIONS[conflict.resolution]}.", "success")
+    return redirect(url_for("deals.conflict_detail", conflict_id=conflict_id))
+
+
+@bp.post("/conflicts/<int:conflict_id>/comments")
+@role_required(ADMIN, MANAGER, REP)
+def comment_conflict(conflict_id: int):
+    conflict = get_conflict_for_user(conflict_id)
+    try:
+        add_comment(conflict, current_user, request.form.get("body", ""))
+        db.session.commit()
+    except ConflictError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash("Comment added.", "success")
+    return redirect(url_for("deals.conflict_detail", conflict_id=conflict_id))

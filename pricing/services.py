@@ -72,3 +72,54 @@ def save_product(product: Product | None, details: ProductDetails) -> Product:
         "update" if before else "create", product, before=before, after=after, summary=product.sku
     )
     return product
+
+
+@dataclass(frozen=True)
+class PriceCheck:
+    """How a requested unit price compares with the partner's tier price and the floor."""
+
+    list_price: Decimal
+    tier_price: Decimal
+    requested: Decimal
+    floor_price: Decimal
+    discount_depth: Decimal  # total discount off list asked for, 0.35 = 35 %
+    extra_depth: Decimal  # beyond the tier discount, as a share of list price
+    special: bool  # below the tier price: a special price request
+    below_floor: bool
+    approver: str  # "none", "manager" or "admin"
+
+
+def check_price(
+    *,
+    list_price: Decimal,
+    floor_price: Decimal,
+    discount_rate: Decimal,
+    approval_limit: Decimal,
+    requested: Decimal,
+) -> PriceCheck:
+    """Who may approve a requested price: within the tier's limit a manager, deeper or below
+    the floor only an admin; at or above the tier price nobody needs to."""
+    tier = tier_price(list_price, discount_rate)
+    requested = to_cents(requested)
+    list_price = Decimal(list_price)
+    depth = (list_price - requested) / list_price if list_price else Decimal(0)
+    extra = (tier - requested) / list_price if list_price else Decimal(0)
+    special = requested < tier
+    below_floor = requested < Decimal(floor_price)
+    if not special:
+        approver = "none"
+    elif below_floor or extra > Decimal(approval_limit):
+        approver = "admin"
+    else:
+        approver = "manager"
+    return PriceCheck(
+        list_price=to_cents(list_price),
+        tier_price=tier,
+        requested=requested,
+        floor_price=to_cents(Decimal(floor_price)),
+        discount_depth=depth.quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+        extra_depth=max(extra, Decimal(0)).quantize(Decimal("0.0001"), rounding=ROUND_HALF_UP),
+        special=special,
+        below_floor=below_floor,
+        approver=approver,
+    )

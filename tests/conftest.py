@@ -9,6 +9,7 @@ import re
 from decimal import Decimal
 
 import pytest
+from flask.testing import FlaskClient
 from sqlalchemy import text
 
 from app import create_app, db
@@ -59,9 +60,22 @@ def app_config():
     return {}
 
 
+class IsolatedClient(FlaskClient):
+    """Each request gets its own app context, as in production.
+
+    The fixture keeps an app context open for the test's own queries; without this, requests
+    would share its ``g`` (and Flask-Login's cached user) with each other and with the test.
+    """
+
+    def open(self, *args, **kwargs):
+        with self.application.app_context():
+            return super().open(*args, **kwargs)
+
+
 @pytest.fixture
 def app(database_url, app_config):
     app = create_app(test_config(database_url, **app_config))
+    app.test_client_class = IsolatedClient
     with app.app_context():
         _seed_tier_policies()
         db.session.commit()
@@ -249,3 +263,57 @@ def login_as(client, make_user, make_partner):
         return user
 
     return do
+
+
+@pytest.fixture
+def make_deal(app, make_partner, make_product, make_customer, make_user):
+    """A deal saved straight to the database (status as given; no workflow side effects)."""
+    from datetime import date, timedelta
+
+    from accounts.models import utcnow
+    from deals.models import Deal, DealLine
+
+    def make(
+        partner=None,
+        customer=None,
+        product=None,
+        status="submitted",
+        kind="channel",
+        created_by=None,
+        quantity=2,
+        unit_price="9000.00",
+        project_name=None,
+        protection_days=None,
+    ):
+        if kind == "channel" and partner is None:
+            partner = make_partner()
+        customer = customer or make_customer()
+        product = product or make_product()
+        creator = created_by or make_user("partner" if kind == "channel" else "rep", partner=partner)
+        n = next(_counter)
+        now = utcnow()
+        deal = Deal(
+            kind=kind,
+            partner_id=partner.id if partner is not None else None,
+            customer_id=customer.id,
+            created_by_id=creator.id,
+            project_name=project_name or f"测试项目 {n}",
+            estimated_value=Decimal("100000.00"),
+            expected_close_date=date.today() + timedelta(days=60),
+            stage="evaluation",
+            funding_source="own_budget",
+            status=status,
+            submitted_at=now if status != "draft" else None,
+            sla_due_at=now + timedelta(days=2) if status == "submitted" else None,
+            protection_expires_at=(
+                now + timedelta(days=protection_days) if protection_days is not None else None
+            ),
+        )
+        deal.lines = [
+            DealLine(product_id=product.id, quantity=quantity, requested_unit_price=Decimal(unit_price))
+        ]
+        db.session.add(deal)
+        db.session.commit()
+        return deal
+
+    return make

@@ -31,6 +31,21 @@ EXPECTED = {
     "deals.customer_detail": VENDOR,
     "deals.create_customer": {"admin", "manager", "rep"},
     "deals.edit_customer": {"admin", "manager", "rep"},
+    "deals.list_deals": VENDOR,
+    "deals.deal_detail": ALL,
+    "deals.approval_queue": {"admin", "manager"},
+    "deals.decide": {"admin", "manager"},
+    "deals.list_conflicts": {"admin", "manager", "rep", "finance"},
+    "deals.conflict_detail": {"admin", "manager", "rep", "finance"},
+    "deals.resolve_conflict": {"admin", "manager"},
+    "deals.comment_conflict": {"admin", "manager", "rep"},
+    "registrations.list_registrations": {"partner"},
+    "registrations.new_registration": {"partner"},
+    "registrations.edit_registration": {"partner"},
+    "registrations.answer_request": {"partner"},
+    "registrations.customer_search": {"admin", "manager", "rep", "partner"},
+    "registrations.new_direct_deal": {"rep"},
+    "registrations.list_direct_deals": {"rep"},
 }
 
 
@@ -55,11 +70,31 @@ def test_every_route_declares_its_access_and_matches_the_matrix(app):
 
 
 @pytest.fixture
-def sample_args(make_partner, make_product, make_customer, make_user):
+def sample_args(make_partner, make_product, make_customer, make_user, make_deal):
+    from app import db
+    from deals.models import Conflict
+
     partner = make_partner()
+    account = make_customer(coverage="direct", owner_rep=make_user("rep"))
+    deal = make_deal(partner=partner, status="draft")
+    conflict = Conflict(kind="named_account", deal_id=deal.id, account_id=account.id, evidence={})
+    db.session.add(conflict)
+    db.session.commit()
+
+    def claim(user):
+        """Make the logged-in manager own the partner and the rep own the named account."""
+        if user.role == "manager":
+            partner.owner_id = user.id
+        if user.role == "rep":
+            account.owner_rep_id = user.id
+        db.session.commit()
+
     return {
         "partner": partner,
+        "claim": claim,
         "args": {
+            "deal_id": deal.id,
+            "conflict_id": conflict.id,
             "partner_id": partner.id,
             "product_id": make_product().id,
             "customer_id": make_customer().id,
@@ -79,7 +114,8 @@ def _url(app, rule, args):
 @pytest.mark.parametrize("role", sorted(ALL) + ["anonymous"])
 def test_each_role_gets_what_the_matrix_says(app, client, login_as, sample_args, role):
     if role != "anonymous":
-        login_as(role, partner=sample_args["partner"] if role == "partner" else None)
+        user = login_as(role, partner=sample_args["partner"] if role == "partner" else None)
+        sample_args["claim"](user)
     failures = []
     for rule in routes(app):
         if "GET" not in rule.methods:
@@ -100,9 +136,9 @@ def test_each_role_gets_what_the_matrix_says(app, client, login_as, sample_args,
     assert not failures, "\n".join(failures)
 
 
-def test_post_only_routes_refuse_requests_without_csrf(client, login_as, app):
+def test_post_only_routes_refuse_requests_without_csrf(client, login_as, app, sample_args):
     login_as("admin")
     for rule in routes(app):
         if "POST" in rule.methods and "GET" not in rule.methods:
-            url = _url(app, rule, {})
+            url = _url(app, rule, sample_args["args"])
             assert client.post(url).status_code == 400, rule.endpoint

@@ -1,0 +1,70 @@
+"""`flask deals ...` and `flask customers ...` commands."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+
+import click
+from flask.cli import AppGroup
+from sqlalchemy import select
+
+from app import db
+from deals.matching import candidate_ngrams, compare_customer_names
+from deals.models import EndCustomer
+from deals.workflow import expire_deals
+
+deals_cli = AppGroup("deals", help="Deal registration housekeeping.")
+customers_cli = AppGroup("customers", help="End customer matching.")
+
+
+@deals_cli.command("expire")
+def expire_command():
+    """Move approved deals past their protection to expired (run from cron)."""
+    count = expire_deals()
+    db.session.commit()
+    click.echo(f"{count} deal(s) expired.")
+
+
+@customers_cli.command("compare")
+@click.argument("name_a")
+@click.argument("name_b")
+@click.option("--uscc-a", default=None, help="Credit code of the first customer.")
+@click.option("--uscc-b", default=None, help="Credit code of the second customer.")
+def compare_command(name_a, name_b, uscc_a, uscc_b):
+    """Print `same` or `different` on the first line, then the evidence."""
+    verdict = compare_customer_names(name_a, name_b, uscc_a, uscc_b)
+    click.echo("same" if verdict.same else "different")
+    click.echo(json.dumps(verdict.evidence(), ensure_ascii=False, indent=2))
+
+
+@customers_cli.command("duplicates")
+@click.option("--limit", default=200, show_default=True, help="Most pairs to list.")
+def duplicates_command(limit):
+    """List likely duplicate end customers already in the database."""
+    rows = db.session.execute(
+        select(EndCustomer.id, EndCustomer.name, EndCustomer.uscc, EndCustomer.name_key)
+    ).all()
+    # Block on shared name-key bigrams so only plausible pairs are compared.
+    buckets: dict[str, list] = defaultdict(list)
+    for row in rows:
+        for gram in candidate_ngrams(row.name_key or "", 2):
+            buckets[gram].append(row)
+    compared: set[tuple[int, int]] = set()
+    found = 0
+    for members in buckets.values():
+        if len(members) > 400:  # a gram shared by hundreds of names says nothing
+            continue
+        for i, a in enumerate(members):
+            for b in members[i + 1 :]:
+                pair = (min(a.id, b.id), max(a.id, b.id))
+                if pair in compared:
+                    continue
+                compared.add(pair)
+                verdict = compare_customer_names(a.name, b.name, a.uscc, b.uscc)
+                if verdict.same:
+                    click.echo(f"{a.id}\t{a.name}\t{b.id}\t{b.name}\t{verdict.rule}")
+                    found += 1
+                    if found >= limit:
+                        return
+    click.echo(f"{found} likely duplicate pair(s).")

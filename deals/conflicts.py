@@ -1,0 +1,258 @@
+"""Channel-conflict detection and resolution.
+
+Detection runs on every submission (and on a direct deal's creation) against named direct
+accounts, open direct deals, and other partners' open registrations for the same customer with an
+overlapping product line. "Same customer" is decided by deals.matching.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import selectinload
+
+from accounts.audit import record_audit
+from accounts.models import User, utcnow
+from app import db
+from deals.matching import compare_customer_names, name_search_key
+from deals.models import (
+    APPROVED,
+    CHANNEL,
+    DIRECT,
+    DIRECT_DEAL,
+    MORE_INFO,
+    NAMED_ACCOUNT,
+    OPEN_STATUSES,
+    PARTNER_OVERLAP,
+    REJECTED,
+    RESOLUTIONS,
+    SUBMITTED,
+    Conflict,
+    ConflictComment,
+    Deal,
+    DealLine,
+    EndCustomer,
+)
+
+
+class ConflictError(ValueError):
+    def __init__(self, field: str, message: str):
+        super().__init__(message)
+        self.field = field
+        self.message = message
+
+
+def same_customers(customer: EndCustomer) -> list[tuple[EndCustomer, dict]]:
+    """Customers that are the same as ``customer`` (itself included), each with its evidence.
+
+    Candidates come from the database by credit code and by the normalised name key (equal, or
+    sharing its first or second half, which is where a one-letter difference in a long Latin
+    name can hide); each candidate is then judged by compare_customer_names.
+    """
+    key = customer.name_key or name_search_key(customer.name)
+    conditions = [EndCustomer.id == customer.id]
+    if customer.uscc:
+        conditions.append(EndCustomer.uscc == customer.uscc)
+    if key:
+        conditions.append(EndCustomer.name_key == key)
+        if len(key) >= 8:
+            half = len(key) // 2
+            conditions.append(EndCustomer.name_key.startswith(key[:half], autoescape=True))
+            conditions.append(EndCustomer.name_key.endswith(key[half:], autoescape=True))
+    candidates = db.session.scalars(select(EndCustomer).where(or_(*conditions)).limit(500))
+    matches = []
+    for candidate in candidates:
+        if candidate.id == customer.id:
+            matches.append((candidate, {"rule": "same_record", "same": True, "score": 100.0}))
+            continue
+        verdict = compare_customer_names(
+            customer.name, candidate.name, customer.uscc, candidate.uscc
+        )
+        if verdict.same:
+            matches.append((candidate, verdict.evidence()))
+    return matches
+
+
+def _product_lines(deal: Deal) -> set[str]:
+    return {line.product.product_line for line in deal.lines}
+
+
+def _evidence(deal: Deal, customer: EndCustomer, match: dict, **extra) -> dict:
+    return {
+        "customer_a": deal.customer.name,
+        "customer_b": customer.name,
+        "uscc_a": deal.customer.uscc,
+        "uscc_b": customer.uscc,
+        "match": match,
+        **extra,
+    }
+
+
+def _already_recorded(deal: Deal, other_deal_id: int | None, account_id: int | None) -> bool:
+    stmt = select(Conflict.id).where(Conflict.status == "open")
+    if other_deal_id is not None:
+        stmt = stmt.where(
+            or_(
+                (Conflict.deal_id == deal.id) & (Conflict.other_deal_id == other_deal_id),
+                (Conflict.deal_id == other_deal_id) & (Conflict.other_deal_id == deal.id),
+            )
+        )
+    else:
+        stmt = stmt.where(Conflict.deal_id == deal.id, Conflict.account_id == account_id)
+    return db.session.scalar(stmt.limit(1)) is not None
+
+
+def _open_deals_at(customer_ids: list[int], kind: str, exclude_deal: Deal) -> list[Deal]:
+    stmt = (
+        select(Deal)
+        .where(
+            Deal.customer_id.in_(customer_ids),
+            Deal.kind == kind,
+            Deal.status.in_(OPEN_STATUSES),
+            Deal.id != exclude_deal.id,
+        )
+        .options(selectinload(Deal.lines).selectinload(DealLine.product))
+    )
+    now = utcnow()
+    return [d for d in db.session.scalars(stmt) if d.effective_status(now) in OPEN_STATUSES]
+
+
+def detect_conflicts(deal: Deal) -> list[Conflict]:
+    """Record the conflicts of a just-submitted registration or a just-created direct deal."""
+    matches = same_customers(deal.customer)
+    by_id = {customer.id: (customer, evidence) for customer, evidence in matches}
+    ids = list(by_id)
+    found: list[Conflict] = []
+
+    def add(kind, channel_deal, other_deal, account, evidence):
+        other_id = other_deal.id if other_deal else None
+        account_id = account.id if account else None
+        if _already_recorded(channel_deal, other_id, account_id):
+            return
+        conflict = Conflict(
+            kind=kind,
+            deal=channel_deal,
+            other_deal=other_deal,
+            account=account,
+            evidence=evidence,
+        )
+        db.session.add(conflict)
+        found.append(conflict)
+
+    if deal.kind == CHANNEL:
+        for customer, evidence in matches:
+            if customer.coverage == "direct":
+                add(
+                    NAMED_ACCOUNT,
+                    deal,
+                    None,
+                    customer,
+                    _evidence(deal, customer, evidence, owner_rep_id=customer.owner_rep_id),
+                )
+        for direct in _open_deals_at(ids, DIRECT, deal):
+            customer, evidence = by_id[direct.customer_id]
+            add(DIRECT_DEAL, deal, direct, None, _evidence(deal, customer, evidence))
+        lines = _product_lines(deal)
+        for other in _open_deals_at(ids, CHANNEL, deal):
+            if other.partner_id == deal.partner_id:
+                continue
+            overlap = lines & _product_lines(other)
+            if not overlap:
+                continue
+            customer, evidence = by_id[other.customer_id]
+            # The earlier registration is the one whose protection counts; this one is flagged.
+            add(
+                PARTNER_OVERLAP,
+                deal,
+                other,
+                None,
+                _evidence(
+                    deal,
+                    customer,
+                    evidence,
+                    product_lines=sorted(overlap),
+                    other_status=other.effective_status(),
+                ),
+            )
+    else:
+        for channel in _open_deals_at(ids, CHANNEL, deal):
+            customer, evidence = by_id[channel.customer_id]
+            add(DIRECT_DEAL, channel, deal, None, _evidence(channel, customer, evidence))
+    db.session.flush()
+    for conflict in found:
+        record_audit(
+            "conflict_opened",
+            conflict,
+            after={"kind": conflict.kind, "deal_id": conflict.deal_id},
+            summary=f"{conflict.kind} on deal {conflict.deal_id}",
+        )
+    return found
+
+
+def resolve_conflict(conflict: Conflict, user: User, resolution: str, note: str = "") -> Conflict:
+    """A person's decision on a conflict; the registration follows it.
+
+    channel_keeps: the registration may go on to approval. direct_keeps and rejected: the
+    registration is rejected with the reason. fulfilment_partner: the partner is recorded as
+    fulfilment partner and the registration may go on to approval.
+    """
+    from deals.workflow import record_deal_event
+
+    if resolution not in RESOLUTIONS:
+        raise ConflictError("resolution", "Choose how the conflict is resolved.")
+    if conflict.status != "open":
+        raise ConflictError("resolution", "This conflict has already been resolved.")
+    conflict.status = "resolved"
+    conflict.resolution = resolution
+    conflict.resolution_note = note.strip()
+    conflict.resolved_by_id = user.id
+    conflict.resolved_at = utcnow()
+    deal = conflict.deal
+    if resolution in ("direct_keeps", "rejected") and deal.status in (
+        SUBMITTED,
+        MORE_INFO,
+        APPROVED,
+    ):
+        before = deal.status
+        deal.status = REJECTED
+        deal.decided_at = utcnow()
+        record_deal_event(deal, user, "rejected", before, note or RESOLUTIONS[resolution])
+    elif resolution == "fulfilment_partner":
+        deal.fulfilment_partner = True
+    db.session.flush()
+    record_audit(
+        "conflict_resolved",
+        conflict,
+        before={"status": "open"},
+        after={"status": "resolved", "resolution": resolution, "note": conflict.resolution_note},
+        summary=f"{conflict.kind} on deal {conflict.deal_id}: {resolution}",
+    )
+    return conflict
+
+
+def add_comment(conflict: Conflict, user: User, body: str) -> ConflictComment:
+    if not body.strip():
+        raise ConflictError("body", "Write a comment.")
+    comment = ConflictComment(conflict=conflict, user_id=user.id, body=body.strip())
+    db.session.add(comment)
+    db.session.flush()
+    return comment
+
+
+def conflicts_visible_to(user: User):
+    """A select of the conflicts a vendor user may see (reps: those touching their accounts/deals)."""
+    from accounts.models import ADMIN, FINANCE, MANAGER, REP
+    from partners.models import Partner
+
+    stmt = select(Conflict)
+    if user.role in (ADMIN, FINANCE):
+        return stmt
+    if user.role == MANAGER:
+        owned = select(Partner.id).where(Partner.owner_id == user.id)
+        return stmt.join(Conflict.deal).where(Deal.partner_id.in_(owned))
+    if user.role == REP:
+        rep_deals = select(Deal.id).where(Deal.created_by_id == user.id, Deal.kind == DIRECT)
+        rep_accounts = select(EndCustomer.id).where(EndCustomer.owner_rep_id == user.id)
+        return stmt.where(
+            or_(Conflict.other_deal_id.in_(rep_deals), Conflict.account_id.in_(rep_accounts))
+        )
+    return stmt.where(False)

@@ -1,0 +1,465 @@
+"""Deal registration and decision workflow: validate, save, submit, decide, expire.
+
+Services take explicit arguments, add and flush, and raise domain errors; the view or command
+commits once (or rolls back).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from decimal import Decimal, InvalidOperation
+
+from flask import current_app
+from sqlalchemy import select
+
+from accounts.audit import record_audit
+from accounts.models import PARTNER, REP, User, utcnow
+from app import db
+from deals.customers import CustomerDetails, CustomerError, save_customer
+from deals.models import (
+    APPROVED,
+    CHANNEL,
+    CONTACT_ROLES,
+    DIRECT,
+    DRAFT,
+    EXPIRED,
+    FUNDING_SOURCES,
+    MORE_INFO,
+    REJECTED,
+    STAGES,
+    SUBMITTED,
+    Conflict,
+    Deal,
+    DealContact,
+    DealEvent,
+    DealLine,
+    EndCustomer,
+)
+from deals.sla import add_working_days
+from partners.forms import uscc_message
+from partners.models import Partner
+from pricing.models import Product
+from pricing.services import to_cents
+
+MAX_MONTHS_AHEAD = 18
+
+
+class DealError(ValueError):
+    """A rule broken by a deal action; ``errors`` maps form field names to messages."""
+
+    def __init__(self, errors: dict[str, str] | str):
+        if isinstance(errors, str):
+            errors = {"": errors}
+        self.errors = errors
+        super().__init__("; ".join(f"{k}: {v}" if k else v for k, v in errors.items()))
+
+
+class StaleDecision(DealError):
+    """Someone else changed the deal after this user loaded it."""
+
+    def __init__(self, deal: Deal):
+        self.deal = deal
+        super().__init__(
+            "This deal was changed by someone else while you were looking at it: it is now "
+            f"{deal.status_label.lower()}. Review its current state before deciding."
+        )
+
+
+class DealConflict(DealError):
+    """The deal has an open conflict that must be resolved before it can be approved."""
+
+
+@dataclass
+class LineInput:
+    product_id: int | None
+    quantity: object  # as typed; checked by check_registration
+    unit_price: object
+
+
+@dataclass
+class ContactInput:
+    name: str
+    role: str
+    title: str = ""
+
+
+@dataclass
+class NewCustomerInput:
+    name: str
+    uscc: str = ""
+    region: str = ""
+    industry: str = ""
+
+
+@dataclass
+class DealInput:
+    project_name: str
+    estimated_value: object
+    expected_close_date: date | None
+    stage: str
+    funding_source: str
+    customer_id: int | None = None
+    new_customer: NewCustomerInput | None = None
+    competitors: str = ""
+    lines: list[LineInput] = field(default_factory=list)
+    contacts: list[ContactInput] = field(default_factory=list)
+
+
+def add_months(day: date, months: int) -> date:
+    month = day.month - 1 + months
+    year, month = day.year + month // 12, month % 12 + 1
+    for candidate in (31, 30, 29, 28):
+        try:
+            return date(year, month, min(day.day, candidate))
+        except ValueError:
+            continue
+    raise AssertionError("unreachable")
+
+
+def _positive_money(value) -> Decimal | None:
+    try:
+        amount = Decimal(str(value).replace(",", "").strip())
+    except (InvalidOperation, ValueError):
+        return None
+    if not amount.is_finite() or amount <= 0:
+        return None
+    return to_cents(amount)
+
+
+def _positive_whole(value) -> int | None:
+    text = str(value).strip()
+    if not text.isdigit():
+        return None
+    number = int(text)
+    return number if number > 0 else None
+
+
+def check_registration(data: DealInput, today: date) -> dict[str, str]:
+    """Field-by-field problems with a registration (pure: no database). Empty means valid."""
+    errors: dict[str, str] = {}
+    if not data.project_name.strip():
+        errors["project_name"] = "Enter the project name."
+    if data.estimated_value in (None, ""):
+        errors["estimated_value"] = "Enter the estimated value."
+    elif _positive_money(data.estimated_value) is None:
+        errors["estimated_value"] = "The estimated value must be a positive amount."
+    if data.expected_close_date is None:
+        errors["expected_close_date"] = "Enter the expected close date."
+    elif data.expected_close_date < today:
+        errors["expected_close_date"] = "The close date cannot be in the past."
+    elif data.expected_close_date > add_months(today, MAX_MONTHS_AHEAD):
+        errors["expected_close_date"] = (
+            f"The close date must be within {MAX_MONTHS_AHEAD} months from today."
+        )
+    if data.stage not in STAGES:
+        errors["stage"] = "Choose the stage of the customer's buying process."
+    if data.funding_source not in FUNDING_SOURCES:
+        errors["funding_source"] = "Choose the funding source."
+    if data.customer_id is None and data.new_customer is None:
+        errors["customer_id"] = "Choose an existing customer or enter a new one."
+    if data.new_customer is not None:
+        if not data.new_customer.name.strip():
+            errors["new_customer-name"] = "Enter the customer's name."
+        if data.new_customer.uscc:
+            message = uscc_message(data.new_customer.uscc.strip().upper())
+            if message:
+                errors["new_customer-uscc"] = message
+    if not data.lines:
+        errors["lines"] = "Add at least one product line."
+    for index, line in enumerate(data.lines):
+        if not line.product_id:
+            errors[f"lines-{index}-product_id"] = "Choose a product."
+        if _positive_whole(line.quantity) is None:
+            errors[f"lines-{index}-quantity"] = "The quantity must be a positive whole number."
+        if _positive_money(line.unit_price) is None:
+            errors[f"lines-{index}-unit_price"] = "The price must be a positive amount."
+    for index, contact in enumerate(data.contacts):
+        if contact.name.strip() and contact.role not in CONTACT_ROLES:
+            errors[f"contacts-{index}-role"] = "Choose the contact's role."
+    return errors
+
+
+def record_deal_event(
+    deal: Deal, user: User | None, action: str, before: str | None, note: str = ""
+):
+    deal.events.append(
+        DealEvent(
+            user_id=user.id if user else None,
+            action=action,
+            from_status=before,
+            to_status=deal.status,
+            note=note,
+        )
+    )
+    record_audit(
+        action,
+        deal,
+        before={"status": before},
+        after={"status": deal.status, **({"note": note} if note else {})},
+        summary=f"{deal.project_name} ({action})",
+        user_id=user.id if user else None,
+    )
+
+
+def _resolve_customer(data: DealInput, errors: dict[str, str]) -> EndCustomer | None:
+    if data.customer_id is not None:
+        customer = db.session.get(EndCustomer, data.customer_id)
+        if customer is None:
+            errors["customer_id"] = "Unknown customer: choose one from the list."
+        return customer
+    assert data.new_customer is not None
+    new = data.new_customer
+    uscc = new.uscc.strip().upper() or None
+    if uscc:
+        # A known credit code means a known customer: use that record, do not duplicate it.
+        existing = db.session.scalar(select(EndCustomer).where(EndCustomer.uscc == uscc))
+        if existing is not None:
+            return existing
+    try:
+        return save_customer(
+            None,
+            CustomerDetails(
+                name=new.name, uscc=uscc, region=new.region.strip(), industry=new.industry.strip()
+            ),
+        )
+    except CustomerError as error:
+        errors[f"new_customer-{error.field}"] = error.message
+        return None
+
+
+def _apply(deal: Deal, data: DealInput) -> None:
+    # The deal may be new and incomplete: no flush until every field is set.
+    with db.session.no_autoflush:
+        _apply_fields(deal, data)
+
+
+def _apply_fields(deal: Deal, data: DealInput) -> None:
+    errors: dict[str, str] = {}
+    products = {}
+    ids = {line.product_id for line in data.lines if line.product_id}
+    if ids:
+        products = {
+            p.id: p
+            for p in db.session.scalars(
+                select(Product).where(Product.id.in_(ids), Product.active.is_(True))
+            )
+        }
+    for index, line in enumerate(data.lines):
+        if line.product_id and line.product_id not in products:
+            errors[f"lines-{index}-product_id"] = "Unknown product: choose one from the list."
+    if errors:
+        raise DealError(errors)
+    customer = _resolve_customer(data, errors)
+    if errors:
+        raise DealError(errors)
+    deal.customer = customer
+    deal.project_name = data.project_name.strip()
+    deal.estimated_value = _positive_money(data.estimated_value)
+    deal.expected_close_date = data.expected_close_date
+    deal.stage = data.stage
+    deal.funding_source = data.funding_source
+    deal.competitors = data.competitors.strip()
+    deal.lines = [
+        DealLine(
+            product=products[line.product_id],
+            quantity=_positive_whole(line.quantity),
+            requested_unit_price=_positive_money(line.unit_price),
+        )
+        for line in data.lines
+    ]
+    deal.contacts = [
+        DealContact(name=c.name.strip(), role=c.role, title=c.title.strip())
+        for c in data.contacts
+        if c.name.strip()
+    ]
+
+
+def save_registration(
+    user: User, data: DealInput, *, deal: Deal | None = None, submit: bool, today: date
+) -> Deal:
+    """Save a partner's registration as a draft or submit it (which runs conflict detection).
+
+    Nothing is written unless the whole registration is valid (the caller rolls back on error).
+    """
+    if user.role != PARTNER or user.partner_id is None:
+        raise DealError("Only a partner user registers channel deals.")
+    errors = check_registration(data, today)
+    if errors:
+        raise DealError(errors)
+    if deal is None:
+        deal = Deal(kind=CHANNEL, partner_id=user.partner_id, created_by_id=user.id, status=DRAFT)
+    elif deal.status not in (DRAFT, MORE_INFO) or deal.partner_id != user.partner_id:
+        raise DealError("Only a draft, or a deal waiting for more information, can be edited.")
+    _apply(deal, data)
+    db.session.add(deal)  # only now: a new customer may have been flushed in _apply
+    db.session.flush()
+    if submit:
+        submit_deal(deal, user)
+    elif deal.events == []:
+        record_deal_event(deal, user, "draft_saved", None)
+    return deal
+
+
+def save_direct_deal(user: User, data: DealInput, *, today: date) -> Deal:
+    """A direct sales rep's deal; open at once, so conflict detection runs on creation."""
+    from deals.conflicts import detect_conflicts
+
+    if user.role != REP:
+        raise DealError("Only a direct sales rep registers direct deals.")
+    errors = check_registration(data, today)
+    if errors:
+        raise DealError(errors)
+    deal = Deal(kind=DIRECT, created_by_id=user.id, status=APPROVED, submitted_at=utcnow())
+    _apply(deal, data)
+    db.session.add(deal)
+    db.session.flush()
+    record_deal_event(deal, user, "direct_created", None)
+    detect_conflicts(deal)
+    return deal
+
+
+def submit_deal(deal: Deal, user: User) -> list[Conflict]:
+    """Submit (or resubmit) a registration: start the SLA clock and look for conflicts at once."""
+    from deals.conflicts import detect_conflicts
+
+    before = deal.status
+    if before not in (DRAFT, MORE_INFO):
+        raise DealError("Only a draft or a deal waiting for more information can be submitted.")
+    now = utcnow()
+    deal.status = SUBMITTED
+    deal.submitted_at = now
+    deal.sla_due_at = add_working_days(now, current_app.config["APPROVAL_SLA_WORKING_DAYS"])
+    db.session.flush()
+    record_deal_event(
+        deal, user, "submitted" if before == DRAFT else "information_provided", before
+    )
+    return detect_conflicts(deal)
+
+
+def has_open_conflict(deal: Deal) -> bool:
+    return (
+        db.session.scalar(
+            select(Conflict.id)
+            .where(Conflict.status == "open")
+            .where((Conflict.deal_id == deal.id) | (Conflict.other_deal_id == deal.id))
+            .limit(1)
+        )
+        is not None
+    )
+
+
+def _decide(deal: Deal, expected_version: int | None, allowed: tuple[str, ...]) -> str:
+    """Optimistic lock: the decision is about the version the manager saw."""
+    if expected_version is not None and deal.version != expected_version:
+        raise StaleDecision(deal)
+    status = deal.effective_status()
+    if status not in allowed:
+        raise StaleDecision(deal)
+    return deal.status
+
+
+def approve_deal(deal: Deal, user: User, expected_version: int | None, note: str = "") -> Deal:
+    """Approve: protection for the tier's protection days from now."""
+    before = _decide(deal, expected_version, (SUBMITTED,))
+    if has_open_conflict(deal):
+        raise DealConflict("Resolve the open conflict on this deal before approving it.")
+    partner = db.session.get(Partner, deal.partner_id)
+    now = utcnow()
+    deal.status = APPROVED
+    deal.decided_at = now
+    deal.protection_expires_at = now + timedelta(days=partner.tier_policy.protection_days)
+    db.session.flush()
+    record_deal_event(deal, user, "approved", before, note)
+    return deal
+
+
+def reject_deal(deal: Deal, user: User, expected_version: int | None, reason: str) -> Deal:
+    if not reason.strip():
+        raise DealError({"reason": "Give the partner a reason for the rejection."})
+    before = _decide(deal, expected_version, (SUBMITTED, MORE_INFO))
+    deal.status = REJECTED
+    deal.decided_at = utcnow()
+    db.session.flush()
+    record_deal_event(deal, user, "rejected", before, reason.strip())
+    return deal
+
+
+def request_information(
+    deal: Deal, user: User, expected_version: int | None, question: str
+) -> Deal:
+    if not question.strip():
+        raise DealError({"question": "Say what information the partner should add."})
+    before = _decide(deal, expected_version, (SUBMITTED,))
+    deal.status = MORE_INFO
+    db.session.flush()
+    record_deal_event(deal, user, "information_requested", before, question.strip())
+    return deal
+
+
+def answer_information_request(deal: Deal, user: User, answer: str) -> Deal:
+    """The partner's answer puts the deal back in the queue with a fresh SLA."""
+    if not answer.strip():
+        raise DealError({"answer": "Write your answer."})
+    if deal.status != MORE_INFO:
+        raise DealError("No information is requested on this deal.")
+    deal.events.append(
+        DealEvent(
+            user_id=user.id,
+            action="answer",
+            from_status=MORE_INFO,
+            to_status=MORE_INFO,
+            note=answer.strip(),
+        )
+    )
+    submit_deal(deal, user)
+    return deal
+
+
+def mark_strategic_exception(
+    deal: Deal, user: User, expected_version: int | None, strategic: bool, note: str = ""
+) -> Deal:
+    before = _decide(deal, expected_version, (DRAFT, SUBMITTED, MORE_INFO, APPROVED))
+    deal.strategic_exception = strategic
+    db.session.flush()
+    record_deal_event(
+        deal,
+        user,
+        "strategic_exception" if strategic else "strategic_exception_removed",
+        before,
+        note,
+    )
+    return deal
+
+
+def extend_protection(
+    deal: Deal, user: User, expected_version: int | None, days: int, note: str = ""
+) -> Deal:
+    """Extend an approved deal's protection (also revives one whose time has just run out)."""
+    if not isinstance(days, int) or not 1 <= days <= 365:
+        raise DealError({"days": "Extend by 1 to 365 days."})
+    before = _decide(deal, expected_version, (APPROVED, EXPIRED))
+    start = max(deal.protection_expires_at or utcnow(), utcnow())
+    deal.protection_expires_at = start + timedelta(days=days)
+    deal.status = APPROVED
+    db.session.flush()
+    record_deal_event(deal, user, "protection_extended", before, note or f"+{days} days")
+    return deal
+
+
+def expire_deals(now: datetime | None = None) -> int:
+    """Move approved channel deals past their protection to expired; returns how many."""
+    now = now or utcnow()
+    due = db.session.scalars(
+        select(Deal).where(
+            Deal.status == APPROVED,
+            Deal.kind == CHANNEL,
+            Deal.protection_expires_at <= now,
+        )
+    ).all()
+    for deal in due:
+        before = deal.status
+        deal.status = EXPIRED
+        record_deal_event(deal, None, "expired", before)
+    db.session.flush()
+    return len(due)
