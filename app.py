@@ -95,6 +95,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from accounts.cli import users_cli
     from accounts.views import bp as accounts_bp
+    from api.views import bp as api_bp
     from deals.cli import customers_cli, deals_cli
     from deals.registration_views import bp as registrations_bp
     from deals.views import bp as deals_bp
@@ -107,10 +108,18 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pricing_bp)
     app.register_blueprint(deals_bp)
     app.register_blueprint(registrations_bp)
+    app.register_blueprint(api_bp)
+    csrf.exempt(api_bp)  # token-authenticated JSON: no cookies, so CSRF does not apply
     app.cli.add_command(deals_cli)
     app.cli.add_command(customers_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(seed_demo_command)
+
+    # Partner pages show price-only flags computed from deals, a package to their right:
+    # app.py wires the provider in so partners never imports deals.
+    from deals.partner_stats import price_only_for
+
+    app.extensions["price_only_signals"] = price_only_for
 
     from accounts.access import nav_items, public_route
 
@@ -123,7 +132,16 @@ def create_app(test_config: dict | None = None) -> Flask:
     def index():
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login"))
-        return render_template("home.html")
+        progress = None
+        if current_user.partner_id is not None:
+            from datetime import date
+
+            from partners.commitments import attainments
+
+            progress = attainments([current_user.partner_id], date.today()).get(
+                current_user.partner_id
+            )
+        return render_template("home.html", progress=progress)
 
     @app.errorhandler(404)
     def not_found(error):

@@ -368,14 +368,70 @@ def seed_demo(rng: random.Random | None = None) -> dict:
         customer.name_key = name_search_key(customer.name)
         db.session.add(customer)
     db.session.flush()
+    orders = seed_demo_orders(rng, users, partners)
     deals = seed_demo_deals(rng, users, partners, customers)
     return {
         "users": len(DEMO_USERS) + 2,
         "partners": len(partners),
         "products": products,
         "customers": len(customers),
+        "stock orders": orders,
         "deals": deals,
     }
+
+
+def seed_demo_orders(rng: random.Random, users: dict, partners: list) -> int:
+    """Commitments for gold and silver partners and a year of stock orders (some slipping)."""
+    from partners.commitments import OrderLineInput, record_commitment, record_stock_order
+    from pricing.models import Product
+
+    today = date.today()
+    products = db.session.scalars(select(Product).where(Product.active.is_(True))).all()
+    manager = users["manager@example.com"]
+    amounts = {"gold": Decimal("6000000"), "silver": Decimal("1200000")}
+    count = 0
+    for index, partner in enumerate(partners):
+        if partner.tier == "registered" and index % 4:
+            continue
+        if partner.tier in amounts:
+            record_commitment(
+                partner,
+                period=str(today.year),
+                amount=amounts[partner.tier] * Decimal(rng.choice(["1", "1.2", "0.9"])),
+                signed_on=date(today.year, 1, 8),
+                lines=[],
+                user=manager,
+            )
+        # Monthly pace: most keep up; every fifth partner stopped ordering four months ago.
+        yearly = amounts.get(partner.tier, Decimal("300000")) * Decimal(
+            rng.choice(["0.7", "1.0", "1.1"])
+        )
+        stopped = index % 5 == 4
+        for months_ago in range(12, -1, -1):
+            if stopped and months_ago < 4:
+                continue
+            day = today - timedelta(days=30 * months_ago + rng.randint(0, 5))
+            if day > today:
+                continue
+            product = rng.choice(products)
+            target = yearly / 12
+            quantity = max(1, int(target / (product.list_price * Decimal("0.75"))))
+            record_stock_order(
+                partner,
+                number=f"SO-{partner.id:03d}-{day:%Y%m%d}-{months_ago}",
+                order_date=day,
+                lines=[
+                    OrderLineInput(
+                        product.id,
+                        quantity,
+                        (product.list_price * Decimal("0.75")).quantize(Decimal("0.01")),
+                    )
+                ],
+                user=manager,
+                source="import",
+            )
+            count += 1
+    return count
 
 
 PROJECTS = [
@@ -395,11 +451,13 @@ PROJECTS = [
 def seed_demo_deals(rng: random.Random, users: dict, partners: list, customers: list) -> int:
     """Registrations in every state through the real workflow, so conflicts are real too."""
     from deals.models import EndCustomer
+    from deals.special_prices import decide_special_price, special_price_offer
     from deals.workflow import (
         ContactInput,
         DealInput,
         LineInput,
         approve_deal,
+        has_open_conflict,
         request_information,
         save_direct_deal,
         save_registration,
@@ -457,6 +515,7 @@ def seed_demo_deals(rng: random.Random, users: dict, partners: list, customers: 
         )
 
     manager = users["manager@example.com"]
+    admin = users["admin@example.com"]
     count = 0
     overlap_customer = channel_customers[0]
     for index, partner in enumerate(partners[:12]):
@@ -475,7 +534,16 @@ def seed_demo_deals(rng: random.Random, users: dict, partners: list, customers: 
                 user, deal_input(customer, pool), submit=(n != 2 or index % 4 == 0), today=today
             )
             count += 1
-            if deal.status == "submitted" and n == 1 and index % 3 == 0:
+            if (
+                deal.status == "submitted"
+                and n == 1
+                and index % 3 == 0
+                and not has_open_conflict(deal)
+            ):
+                for line in deal.lines:
+                    if line.special_status == "pending":
+                        offered = special_price_offer(deal).allowed
+                        decide_special_price(deal, line, admin, approve=offered, note="演示数据")
                 approve_deal(deal, manager, None, "符合报备规则")
             elif deal.status == "submitted" and n == 1 and index % 3 == 1:
                 request_information(deal, manager, None, "请补充客户立项文件和预算来源")

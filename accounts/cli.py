@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy import func, select
 
-from accounts.models import ROLES
+from accounts.models import ROLES, User
 from accounts.services import UserError, create_user
+from accounts.tokens import TokenError, create_token
 from app import db
 
 users_cli = AppGroup("users", help="Manage user accounts.")
@@ -33,3 +35,26 @@ def create_user_command(email, role, partner_id, name, password):
         db.session.rollback()
         raise click.ClickException(f"{error.field}: {error.message}") from error
     click.echo(f"Created {user.email} ({user.role}), id {user.id}.")
+
+
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", default="Command line", show_default=True, help="What the token is for.")
+def create_token_command(email, name):
+    """Create an API token for the user with EMAIL and print it (it is shown only this once)."""
+    user = db.session.scalar(select(User).where(func.lower(User.email) == email.strip().lower()))
+    if user is None:
+        raise click.ClickException(f"no user with email {email}")
+    try:
+        token, plain = create_token(user, name)
+        db.session.commit()
+    except TokenError as error:
+        db.session.rollback()
+        raise click.ClickException(f"{error.field}: {error.message}") from error
+    # Only the token on stdout, so it can be piped; the note goes to stderr.
+    click.echo(plain)
+    click.echo(
+        f"API token {token.prefix}… ({token.name}) for {user.email}. "
+        "Store it now: it is not shown again.",
+        err=True,
+    )

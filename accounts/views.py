@@ -1,14 +1,24 @@
-"""Login, logout, user administration and the audit log pages."""
+"""Login, logout, user administration, the audit log and each user's profile (API tokens)."""
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, or_, select
 
+from accounts import tokens as api_tokens
 from accounts.access import public_route, role_required, safe_next_url
 from accounts.forms import LoginForm, UserForm
-from accounts.models import ADMIN, ROLES, AuditLog, User
+from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, ROLES, ApiToken, AuditLog, User
 from accounts.services import UserError, create_user, update_user
 from app import db, limiter, login_manager
 
@@ -143,3 +153,61 @@ def audit_log():
     return render_template(
         "accounts/audit.html", page=page, entity=entity, user_q=user_q, entities=entities
     )
+
+
+# --- profile: the user's own API tokens ------------------------------------------------
+
+
+def _profile_page(*, new_token: str | None = None, name: str = "", name_error: str = ""):
+    page = db.paginate(
+        api_tokens.tokens_of(current_user), per_page=current_app.config["ITEMS_PER_PAGE"]
+    )
+    response = current_app.make_response(
+        render_template(
+            "accounts/profile.html",
+            page=page,
+            new_token=new_token,
+            name=name,
+            name_error=name_error,
+            name_max=api_tokens.TOKEN_NAME_MAX,
+        )
+    )
+    if new_token:
+        # The token is in this page only: keep it out of browser and proxy caches.
+        response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.get("/profile")
+@role_required(ADMIN, MANAGER, REP, FINANCE, PARTNER)
+def profile():
+    return _profile_page()
+
+
+@bp.post("/profile/tokens")
+@role_required(ADMIN, MANAGER, REP, FINANCE, PARTNER)
+def create_token():
+    name = request.form.get("name", "")
+    try:
+        _token, plain = api_tokens.create_token(current_user, name)
+        db.session.commit()
+    except api_tokens.TokenError as error:
+        db.session.rollback()
+        return _profile_page(name=name, name_error=error.message)
+    # Shown in this response only (not flashed: the session cookie is signed, not secret).
+    return _profile_page(new_token=plain)
+
+
+@bp.post("/profile/tokens/<int:token_id>/revoke")
+@role_required(ADMIN, MANAGER, REP, FINANCE, PARTNER)
+def revoke_token(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None or token.user_id != current_user.id:
+        abort(404)
+    if token.revoked_at is not None:
+        flash(f"Token {token.name} was already revoked.", "info")
+    else:
+        api_tokens.revoke_token(token)
+        db.session.commit()
+        flash(f"Token {token.name} revoked: it no longer opens the API.", "success")
+    return redirect(url_for("accounts.profile"))

@@ -7,13 +7,15 @@ overlapping product line. "Same customer" is decided by deals.matching.
 
 from __future__ import annotations
 
+import re
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import selectinload
 
 from accounts.audit import record_audit
 from accounts.models import User, utcnow
 from app import db
-from deals.matching import compare_customer_names, name_search_key
+from deals.matching import LATIN_FUZZY_MIN_LENGTH, compare_customer_names, name_search_key
 from deals.models import (
     APPROVED,
     CHANNEL,
@@ -32,6 +34,8 @@ from deals.models import (
     DealLine,
     EndCustomer,
 )
+
+LATIN_KEY_RE = re.compile(r"[a-z0-9]+")
 
 
 class ConflictError(ValueError):
@@ -54,11 +58,14 @@ def same_customers(customer: EndCustomer) -> list[tuple[EndCustomer, dict]]:
         conditions.append(EndCustomer.uscc == customer.uscc)
     if key:
         conditions.append(EndCustomer.name_key == key)
-        if len(key) >= 8:
+        if LATIN_KEY_RE.fullmatch(key) and len(key) >= LATIN_FUZZY_MIN_LENGTH:
+            # Long Latin names may be one letter apart (the only fuzzy match the rule allows):
+            # such a typo leaves the first or the second half of the key intact.
             half = len(key) // 2
             conditions.append(EndCustomer.name_key.startswith(key[:half], autoescape=True))
             conditions.append(EndCustomer.name_key.endswith(key[half:], autoescape=True))
     candidates = db.session.scalars(select(EndCustomer).where(or_(*conditions)).limit(500))
+    # (Keys are equal for 北京理工大学 and 南京理工大学: compare_customer_names tells them apart.)
     matches = []
     for candidate in candidates:
         if candidate.id == customer.id:

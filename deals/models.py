@@ -86,6 +86,12 @@ CONTACT_ROLES = {
     "technical_gatekeeper": "Technical gatekeeper",
     "user_maintainer": "User / maintainer",
 }
+SPECIAL_STATUSES = {
+    "none": "Not needed",
+    "pending": "Waiting for decision",
+    "approved": "Approved",
+    "rejected": "Rejected",
+}
 LOST_REASONS = {
     "price": "Price",
     "product": "Product fit",
@@ -158,8 +164,17 @@ class DealLine(db.Model):
     product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
     quantity: Mapped[int]
     requested_unit_price: Mapped[Decimal] = mapped_column(Money)
+    # A line below the partner's tier price is a special price request, decided on its own.
+    special_status: Mapped[str] = mapped_column(String(10), default="none")  # none/pending/...
+    special_decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    special_decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    special_note: Mapped[str] = mapped_column(String(300), default="")
+    # The unit price the approval granted (requested, or the tier price when the special price
+    # was refused), kept as decided: later policy changes do not rewrite history.
+    approved_unit_price: Mapped[Decimal | None] = mapped_column(Money)
 
     deal: Mapped[Deal] = relationship(back_populates="lines")
+    special_decided_by: Mapped[User | None] = relationship(foreign_keys=[special_decided_by_id])
     product: Mapped[Any] = relationship("Product")
 
 

@@ -43,10 +43,10 @@ from deals.models import (
     EXPIRED,
     MORE_INFO,
     SEGMENTS,
-    Conflict,
     Deal,
     EndCustomer,
 )
+from deals.pages import open_conflict_deal_ids
 from deals.registration_forms import DealForm, optional_int
 from deals.workflow import (
     ContactInput,
@@ -92,20 +92,6 @@ def _filter_by_status(stmt, status: str):
     return stmt
 
 
-def _deals_with_open_conflicts(deal_ids: list[int]) -> set[int]:
-    """Of ``deal_ids``, those with an open conflict on either side (one query for a page)."""
-    if not deal_ids:
-        return set()
-    rows = db.session.execute(
-        select(Conflict.deal_id, Conflict.other_deal_id).where(
-            Conflict.status == "open",
-            or_(Conflict.deal_id.in_(deal_ids), Conflict.other_deal_id.in_(deal_ids)),
-        )
-    )
-    wanted = set(deal_ids)
-    return {deal_id for row in rows for deal_id in row if deal_id in wanted}
-
-
 def _deal_list(stmt, template: str, **context):
     q = request.args.get("q", "").strip()
     status = request.args.get("status", "")
@@ -124,7 +110,7 @@ def _deal_list(stmt, template: str, **context):
         page=page,
         filters={"q": q, "status": status},
         statuses=DEAL_STATUSES,
-        open_conflicts=_deals_with_open_conflicts([deal.id for deal in page.items]),
+        open_conflicts=open_conflict_deal_ids([deal.id for deal in page.items]),
         overlap_label=OVERLAP_LABEL,
         **context,
     )

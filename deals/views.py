@@ -27,8 +27,10 @@ from deals.models import (
     DRAFT,
     EXPIRED,
     FUNDING_SOURCES,
+    LOST_REASONS,
     RESOLUTIONS,
     SEGMENTS,
+    SPECIAL_STATUSES,
     STAGES,
     SUBMITTED,
     Conflict,
@@ -37,7 +39,10 @@ from deals.models import (
     EndCustomer,
 )
 from deals.pages import line_checks, open_conflict_deal_ids, partner_record, pricing_flags
+from deals.partner_stats import price_only_for
 from deals.sla import is_overdue
+from deals.special_prices import SpecialPriceRefused, may_decide_line, special_price_offer
+from deals.special_prices import decide_special_price as decide_special_price_service
 from deals.workflow import (
     DealError,
     StaleDecision,
@@ -47,6 +52,7 @@ from deals.workflow import (
     reject_deal,
     request_information,
 )
+from deals.workflow import close_deal as close_deal_service
 from partners.models import Partner
 
 bp = Blueprint("deals", __name__)
@@ -247,6 +253,8 @@ def deal_detail(deal_id: int):
     checks = line_checks(deal, partner)
     overlapping = bool(open_conflict_deal_ids([deal.id]))
     context = {
+        "lost_reasons": LOST_REASONS,
+        "special_statuses": SPECIAL_STATUSES,
         "deal": deal,
         "partner": partner,
         "checks": checks,
@@ -279,6 +287,8 @@ def deal_detail(deal_id: int):
         can_decide=may_decide(current_user, deal),
         pricing=pricing_flags(checks),
         sla_overdue=deal.status == SUBMITTED and is_overdue(deal.sla_due_at, utcnow()),
+        offer=special_price_offer(deal) if partner is not None else None,
+        may_decide_line=lambda check: may_decide_line(current_user, check),
     )
     return render_template("deals/deal_vendor.html", **context)
 
@@ -300,6 +310,7 @@ def approval_queue():
         stmt = stmt.join(Deal.partner).where(Partner.owner_id == current_user.id)
     page = db.paginate(stmt, per_page=current_app.config["ITEMS_PER_PAGE"])
     flagged = open_conflict_deal_ids([d.id for d in page.items])
+    price_only = price_only_for(list({d.partner_id for d in page.items}))
     now = utcnow()
     rows = [
         {
@@ -307,6 +318,7 @@ def approval_queue():
             "overdue": is_overdue(deal.sla_due_at, now),
             "conflict": deal.id in flagged,
             "pricing": sorted(pricing_flags(line_checks(deal, deal.partner))),
+            "price_only": price_only[deal.partner_id],
         }
         for deal in page.items
     ]
@@ -448,3 +460,52 @@ def comment_conflict(conflict_id: int):
     else:
         flash("Comment added.", "success")
     return redirect(url_for("deals.conflict_detail", conflict_id=conflict_id))
+
+
+@bp.post("/deals/<int:deal_id>/lines/<int:line_id>/special")
+@role_required(ADMIN, MANAGER)
+def decide_special_price(deal_id: int, line_id: int):
+    deal = db.get_or_404(Deal, deal_id)
+    if not may_decide(current_user, deal):
+        abort(403)
+    line = db.get_or_404(DealLine, line_id)
+    if line.deal_id != deal.id:
+        abort(404)
+    approve = request.form.get("decision") == "approve"
+    try:
+        decide_special_price_service(
+            deal, line, current_user, approve=approve, note=request.form.get("note", "")
+        )
+        db.session.commit()
+    except SpecialPriceRefused as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        flash(
+            f"Special price for {line.product.sku} {'approved' if approve else 'refused'}.",
+            "success",
+        )
+    return redirect(url_for("deals.deal_detail", deal_id=deal.id))
+
+
+@bp.post("/deals/<int:deal_id>/close")
+@role_required(ADMIN, MANAGER, PARTNER)
+def close_deal(deal_id: int):
+    deal = get_deal_for_user(deal_id)
+    if current_user.role == MANAGER and not may_decide(current_user, deal):
+        abort(403)
+    try:
+        close_deal_service(
+            deal,
+            current_user,
+            request.form.get("outcome", ""),
+            request.form.get("lost_reason") or None,
+        )
+        db.session.commit()
+    except DealError as error:
+        db.session.rollback()
+        for message in error.errors.values():
+            flash(message, "error")
+    else:
+        flash(f"Deal closed as {deal.status}.", "success")
+    return redirect(url_for("deals.deal_detail", deal_id=deal.id))

@@ -37,6 +37,7 @@ from deals.models import (
     EndCustomer,
 )
 from deals.sla import add_working_days
+from deals.special_prices import mark_special_requests, settle_approved_prices
 from partners.forms import uscc_message
 from partners.models import Partner
 from pricing.models import Product
@@ -329,6 +330,7 @@ def submit_deal(deal: Deal, user: User) -> list[Conflict]:
     now = utcnow()
     deal.status = SUBMITTED
     deal.submitted_at = now
+    mark_special_requests(deal)
     deal.sla_due_at = add_working_days(now, current_app.config["APPROVAL_SLA_WORKING_DAYS"])
     db.session.flush()
     record_deal_event(
@@ -364,6 +366,10 @@ def approve_deal(deal: Deal, user: User, expected_version: int | None, note: str
     before = _decide(deal, expected_version, (SUBMITTED,))
     if has_open_conflict(deal):
         raise DealConflict("Resolve the open conflict on this deal before approving it.")
+    if any(line.special_status == "pending" for line in deal.lines):
+        # Approving a deal never approves a special price silently.
+        raise DealError("Decide each special price request before approving the deal.")
+    settle_approved_prices(deal)
     partner = db.session.get(Partner, deal.partner_id)
     now = utcnow()
     deal.status = APPROVED
@@ -463,3 +469,23 @@ def expire_deals(now: datetime | None = None) -> int:
         record_deal_event(deal, None, "expired", before)
     db.session.flush()
     return len(due)
+
+
+def close_deal(deal: Deal, user: User, outcome: str, lost_reason: str | None = None) -> Deal:
+    """Record the customer's decision on an approved deal: won, or lost with the reason."""
+    from deals.models import LOST, LOST_REASONS, WON
+
+    if deal.effective_status() != APPROVED:
+        raise DealError("Only an approved deal under protection can be closed as won or lost.")
+    if outcome not in (WON, LOST):
+        raise DealError({"outcome": "Choose won or lost."})
+    if outcome == LOST and lost_reason not in LOST_REASONS:
+        raise DealError({"lost_reason": "Say why the deal was lost."})
+    before = deal.status
+    deal.status = outcome
+    deal.lost_reason = lost_reason if outcome == LOST else None
+    db.session.flush()
+    record_deal_event(
+        deal, user, outcome, before, LOST_REASONS.get(lost_reason, "") if lost_reason else ""
+    )
+    return deal

@@ -94,3 +94,29 @@ class TierPolicyForm(FlaskForm):
     rebate_percent = DecimalField(
         "Rebate rate (%)", places=2, validators=[InputRequired(), NumberRange(0, 50)]
     )
+
+
+class CommitmentLineForm(Form):
+    target = SelectField("Product line or SKU", validate_choice=False)
+    quantity = StringField("Committed quantity", validators=[Optional()])
+
+
+class CommitmentForm(FlaskForm):
+    period = StringField(
+        "Period", validators=[DataRequired()], description="2026-Q4, 2026-H2 or 2026"
+    )
+    amount = StringField("Committed amount (CNY)", validators=[DataRequired()])
+    signed_on = DateField("Signed on", validators=[Optional()])
+    lines = FieldList(FormField(CommitmentLineForm), min_entries=3)
+
+
+class StockOrderLineForm(Form):
+    product_id = SelectField("Product", validate_choice=False)
+    quantity = StringField("Quantity", validators=[Optional()])
+    unit_price = StringField("Unit price (CNY)", validators=[Optional()])
+
+
+class StockOrderForm(FlaskForm):
+    number = StringField("Order number", validators=[DataRequired(), Length(max=40)])
+    order_date = DateField("Order date", validators=[DataRequired()])
+    lines = FieldList(FormField(StockOrderLineForm), min_entries=4)

@@ -1,11 +1,12 @@
-"""Partners and tier policies."""
+"""Partners, tier policies, stock commitments and orders, settings."""
 
 from __future__ import annotations
 
 from datetime import date, datetime
 from decimal import Decimal
+from typing import Any
 
-from sqlalchemy import ForeignKey, Numeric, String, Text
+from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User, UTCDateTime, utcnow
@@ -82,3 +83,94 @@ class PartnerContact(db.Model):
     email: Mapped[str] = mapped_column(String(254), default="")
 
     partner: Mapped[Partner] = relationship(back_populates="contacts")
+
+
+# --- stock commitments (押货) and stock orders ------------------------------------------
+
+PERIOD_KINDS = {"quarter": "Quarter", "half": "Half-year", "year": "Year"}
+
+
+class StockCommitment(db.Model):
+    """A partner's commitment to buy and hold stock for a period (one per partner and period)."""
+
+    __tablename__ = "stock_commitment"
+    __table_args__ = (UniqueConstraint("partner_id", "period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+    period: Mapped[str] = mapped_column(String(10))  # "2026-Q4", "2026-H2" or "2026"
+    period_start: Mapped[date] = mapped_column(index=True)
+    period_end: Mapped[date] = mapped_column(index=True)
+    amount: Mapped[Decimal] = mapped_column(Money)
+    signed_on: Mapped[date | None]
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    partner: Mapped[Partner] = relationship()
+    lines: Mapped[list[CommitmentLine]] = relationship(
+        back_populates="commitment", cascade="all, delete-orphan", order_by="CommitmentLine.id"
+    )
+
+
+class CommitmentLine(db.Model):
+    """Optional committed quantity for one product line or one product (SKU)."""
+
+    __tablename__ = "commitment_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("stock_commitment.id"), index=True)
+    product_line: Mapped[str | None] = mapped_column(String(60))
+    product_id: Mapped[int | None] = mapped_column(ForeignKey("product.id"))
+    quantity: Mapped[int]
+
+    commitment: Mapped[StockCommitment] = relationship(back_populates="lines")
+    product: Mapped[Any] = relationship("Product")
+
+
+class StockOrder(db.Model):
+    """A partner's purchase into its stock; fulfils its commitment."""
+
+    __tablename__ = "stock_order"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+    number: Mapped[str] = mapped_column(String(40), unique=True)
+    order_date: Mapped[date] = mapped_column(index=True)
+    source: Mapped[str] = mapped_column(String(10), default="form")  # form, import, api
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    partner: Mapped[Partner] = relationship()
+    lines: Mapped[list[StockOrderLine]] = relationship(
+        back_populates="order", cascade="all, delete-orphan", order_by="StockOrderLine.id"
+    )
+
+
+Index("ix_stock_order_partner_date", StockOrder.partner_id, StockOrder.order_date)
+
+
+class StockOrderLine(db.Model):
+    __tablename__ = "stock_order_line"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id: Mapped[int] = mapped_column(ForeignKey("stock_order.id"), index=True)
+    product_id: Mapped[int] = mapped_column(ForeignKey("product.id"), index=True)
+    quantity: Mapped[int]
+    unit_price: Mapped[Decimal] = mapped_column(Money)
+
+    order: Mapped[StockOrder] = relationship(back_populates="lines")
+    product: Mapped[Any] = relationship("Product")
+
+    @property
+    def amount(self) -> Decimal:
+        return self.quantity * self.unit_price
+
+
+class Setting(db.Model):
+    """Thresholds an admin edits (price-only signals, special-price attainment rule, ...)."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(60), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
 from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -10,10 +12,30 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from accounts.access import role_required
+from accounts.audit import record_audit
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, AuditLog, User
 from app import db
-from partners.forms import PartnerForm, TierPolicyForm
-from partners.models import PARTNER_STATUSES, TIER_ORDER, TIERS, Partner, TierPolicy
+from partners.commitments import (
+    CommitmentError,
+    CommitmentLineInput,
+    DuplicateRecord,
+    OrderLineInput,
+    attainments,
+    product_entity,
+    record_commitment,
+    record_stock_order,
+)
+from partners.forms import CommitmentForm, PartnerForm, StockOrderForm, TierPolicyForm
+from partners.models import (
+    PARTNER_STATUSES,
+    TIER_ORDER,
+    TIERS,
+    Partner,
+    StockCommitment,
+    StockOrder,
+    StockOrderLine,
+    TierPolicy,
+)
 from partners.services import (
     ContactDetails,
     PartnerDetails,
@@ -22,6 +44,9 @@ from partners.services import (
     update_partner,
     update_tier_policy,
 )
+from partners.settings import SETTINGS, get_settings, update_settings
+from partners.signals import at_risk_for
+from partners.tiers import annualised, propose_tier
 
 bp = Blueprint("partners", __name__)
 
@@ -34,6 +59,20 @@ def get_partner_for_user(partner_id: int) -> Partner:
     if current_user.role == PARTNER and current_user.partner_id != partner.id:
         abort(404)
     return partner
+
+
+@dataclass
+class PartnerFlags:
+    price_only: object  # partners.signals.PriceOnlyResult
+    at_risk: object  # partners.signals.AtRiskResult
+
+
+def partner_flags(partner_ids: list[int]) -> dict[int, PartnerFlags]:
+    """Price-only and at-risk results for a page of partners, in grouped queries."""
+    today = date.today()
+    price_only = current_app.extensions["price_only_signals"](partner_ids, today)
+    risk = at_risk_for(partner_ids, today, get_settings()["at_risk_drop_ratio"])
+    return {pid: PartnerFlags(price_only[pid], risk[pid]) for pid in partner_ids}
 
 
 def may_edit_partner(user: User, partner: Partner | None) -> bool:
@@ -76,6 +115,7 @@ def list_partners():
     regions = db.session.scalars(
         select(Partner.region).where(Partner.region != "").distinct().order_by(Partner.region)
     ).all()
+    flags = partner_flags([p.id for p in page.items])
     owners = _manager_choices()[1:]
     return render_template(
         "partners/list.html",
@@ -86,6 +126,7 @@ def list_partners():
         tiers=TIERS,
         statuses=PARTNER_STATUSES,
         can_create=may_edit_partner(current_user, None),
+        flags=flags,
     )
 
 
@@ -103,12 +144,21 @@ def partner_detail(partner_id: int):
             .order_by(AuditLog.at.desc())
             .limit(20)
         ).all()
+    commitments = db.session.scalars(
+        select(StockCommitment)
+        .where(StockCommitment.partner_id == partner.id)
+        .order_by(StockCommitment.period_start.desc())
+        .limit(8)
+    ).all()
     return render_template(
         "partners/detail.html",
         partner=partner,
         users=users,
         history=history,
         can_edit=may_edit_partner(current_user, partner),
+        progress=attainments([partner.id], date.today()).get(partner.id),
+        commitments=commitments,
+        flags=partner_flags([partner.id])[partner.id],
     )
 
 
@@ -229,3 +279,244 @@ def edit_tier_policy(tier: str):
         flash(f"Tier policy {policy.label} saved.", "success")
         return redirect(url_for("partners.list_tier_policies"))
     return render_template("partners/tier_policy_form.html", form=form, policy=policy)
+
+
+# --- stock commitments and orders --------------------------------------------------------
+
+
+def _product_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
+    """(line and SKU targets for commitments, products for orders), via the Product mapping."""
+    product = product_entity()
+    rows = db.session.execute(
+        select(product.id, product.sku, product.name, product.product_line)
+        .where(product.active.is_(True))
+        .order_by(product.product_line, product.sku)
+    ).all()
+    lines = sorted({row.product_line for row in rows})
+    targets = [("", "—")] + [(f"line:{line}", f"Product line {line}") for line in lines]
+    targets += [(f"sku:{row.id}", f"{row.sku} · {row.name}") for row in rows]
+    products = [("", "—")] + [(str(row.id), f"{row.sku} · {row.name}") for row in rows]
+    return targets, products
+
+
+def _may_manage(partner: Partner) -> bool:
+    return may_edit_partner(current_user, partner)
+
+
+@bp.route("/partners/<int:partner_id>/commitments/new", methods=["GET", "POST"])
+@role_required(ADMIN, MANAGER)
+def new_commitment(partner_id: int):
+    partner = db.get_or_404(Partner, partner_id)
+    if not _may_manage(partner):
+        abort(403)
+    form = CommitmentForm()
+    targets, _ = _product_choices()
+    for entry in form.lines:
+        entry.form.target.choices = targets
+    if form.validate_on_submit():
+        lines = []
+        for entry in form.lines:
+            target, quantity = (
+                entry.form.target.data or "",
+                (entry.form.quantity.data or "").strip(),
+            )
+            if not target and not quantity:
+                continue
+            kind, _, value = target.partition(":")
+            lines.append(
+                CommitmentLineInput(
+                    quantity=quantity,
+                    product_line=value if kind == "line" else None,
+                    product_id=int(value) if kind == "sku" and value.isdigit() else None,
+                )
+            )
+        try:
+            record_commitment(
+                partner,
+                period=form.period.data,
+                amount=form.amount.data,
+                signed_on=form.signed_on.data,
+                lines=lines,
+                user=current_user,
+            )
+            db.session.commit()
+        except (CommitmentError, DuplicateRecord) as error:
+            db.session.rollback()
+            _errors_to_form(form, error, {"period": form.period, "amount": form.amount})
+        else:
+            flash(f"Commitment {form.period.data.upper()} recorded.", "success")
+            return redirect(url_for("partners.partner_detail", partner_id=partner.id))
+    return render_template("partners/commitment_form.html", form=form, partner=partner)
+
+
+def _errors_to_form(form, error, fields: dict) -> None:
+    """Put service errors next to their fields ('lines[0].quantity' → that row's field)."""
+    if isinstance(error, DuplicateRecord):
+        first = next(iter(fields.values()))
+        first.errors = list(first.errors) + [str(error)]
+        return
+    for key, message in error.errors.items():
+        if key in fields:
+            fields[key].errors = list(fields[key].errors) + [message]
+            continue
+        if key.startswith("lines["):
+            index = int(key[6 : key.index("]")])
+            name = key.split(".", 1)[1]
+            name = {"sku": "product_id", "product_line": "target"}.get(name, name)
+            rows = [e for e in form.lines if _row_filled(e)]
+            if index < len(rows) and hasattr(rows[index].form, name):
+                target = getattr(rows[index].form, name)
+                if not hasattr(rows[index].form, "target") and name == "product_id":
+                    target = rows[index].form.product_id
+                target.errors = list(target.errors) + [message]
+                continue
+        flash(message, "error")
+
+
+def _row_filled(entry) -> bool:
+    return any((getattr(f, "data", "") or "") for f in entry.form)
+
+
+@bp.route("/partners/<int:partner_id>/orders/new", methods=["GET", "POST"])
+@role_required(ADMIN, MANAGER)
+def new_stock_order(partner_id: int):
+    partner = db.get_or_404(Partner, partner_id)
+    if not _may_manage(partner):
+        abort(403)
+    form = StockOrderForm()
+    _, products = _product_choices()
+    for entry in form.lines:
+        entry.form.product_id.choices = products
+    if form.validate_on_submit():
+        lines = [
+            OrderLineInput(
+                product_id=int(e.form.product_id.data)
+                if (e.form.product_id.data or "").isdigit()
+                else None,
+                quantity=e.form.quantity.data or "",
+                unit_price=e.form.unit_price.data or "",
+            )
+            for e in form.lines
+            if _row_filled(e)
+        ]
+        try:
+            record_stock_order(
+                partner,
+                number=form.number.data,
+                order_date=form.order_date.data,
+                lines=lines,
+                user=current_user,
+            )
+            db.session.commit()
+        except (CommitmentError, DuplicateRecord) as error:
+            db.session.rollback()
+            _errors_to_form(form, error, {"number": form.number, "date": form.order_date})
+        else:
+            flash(f"Stock order {form.number.data} recorded.", "success")
+            return redirect(url_for("partners.partner_detail", partner_id=partner.id))
+    return render_template("partners/order_form.html", form=form, partner=partner)
+
+
+@bp.get("/partners/<int:partner_id>/orders")
+@role_required(ADMIN, MANAGER, REP, FINANCE, PARTNER)
+def list_stock_orders(partner_id: int):
+    partner = get_partner_for_user(partner_id)
+    stmt = (
+        select(StockOrder)
+        .where(StockOrder.partner_id == partner.id)
+        .options(selectinload(StockOrder.lines).selectinload(StockOrderLine.product))
+        .order_by(StockOrder.order_date.desc(), StockOrder.id.desc())
+    )
+    page = db.paginate(stmt, per_page=current_app.config["ITEMS_PER_PAGE"])
+    return render_template("partners/orders.html", page=page, partner=partner)
+
+
+# --- tier review ------------------------------------------------------------------------
+
+
+def _tier_review_rows(partners: list[Partner]) -> list[dict]:
+    today = date.today()
+    found = attainments([p.id for p in partners], today)
+    minimums = {p.tier: p.min_commitment for p in db.session.scalars(select(TierPolicy))}
+    threshold = get_settings()["tier_review_min_pro_rata"]
+    rows = []
+    for partner in partners:
+        progress = found.get(partner.id)
+        annual = (
+            annualised(progress.commitment.amount, progress.commitment.period) if progress else None
+        )
+        proposal = propose_tier(
+            partner.tier,
+            annual,
+            progress.pro_rata_attainment if progress else None,
+            minimums,
+            threshold,
+        )
+        rows.append({"partner": partner, "progress": progress, "proposal": proposal})
+    return rows
+
+
+@bp.get("/tier-review")
+@role_required(ADMIN, MANAGER)
+def tier_review():
+    stmt = select(Partner).where(Partner.status == "active").order_by(Partner.name)
+    if current_user.role == MANAGER:
+        stmt = stmt.where(Partner.owner_id == current_user.id)
+    partners = db.session.scalars(stmt).all()
+    rows = _tier_review_rows(partners)
+    show = request.args.get("show", "changes")
+    if show == "changes":
+        rows = [r for r in rows if r["proposal"].change != "none"]
+    return render_template("partners/tier_review.html", rows=rows, show=show)
+
+
+@bp.post("/tier-review/apply")
+@role_required(ADMIN, MANAGER)
+def apply_tier_changes():
+    ids = [int(v) for v in request.form.getlist("partner_id") if v.isdigit()]
+    stmt = select(Partner).where(Partner.id.in_(ids))
+    if current_user.role == MANAGER:
+        stmt = stmt.where(Partner.owner_id == current_user.id)
+    partners = db.session.scalars(stmt).all()
+    applied = 0
+    for row in _tier_review_rows(partners):
+        proposal = row["proposal"]
+        if proposal.change == "none":
+            continue
+        partner = row["partner"]
+        before = {"tier": partner.tier}
+        partner.tier = proposal.proposed
+        record_audit(
+            "tier_changed",
+            partner,
+            before=before,
+            after={"tier": partner.tier, "reason": proposal.reason},
+            summary=f"{partner.name}: {proposal.change} ({proposal.reason})",
+        )
+        applied += 1
+    db.session.commit()
+    flash(f"{applied} tier change(s) applied.", "success")
+    return redirect(url_for("partners.tier_review"))
+
+
+# --- settings ------------------------------------------------------------------------------
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@role_required(ADMIN)
+def edit_settings():
+    current = get_settings()
+    values = {spec.key: str(current[spec.key]) for spec in SETTINGS}
+    errors: dict[str, str] = {}
+    if request.method == "POST":
+        values = {spec.key: request.form.get(spec.key, "") for spec in SETTINGS}
+        try:
+            update_settings(values)
+            db.session.commit()
+        except ValueError as error:
+            db.session.rollback()
+            errors = error.args[0] if isinstance(error.args[0], dict) else {"": str(error)}
+        else:
+            flash("Settings saved.", "success")
+            return redirect(url_for("partners.edit_settings"))
+    return render_template("partners/settings.html", specs=SETTINGS, values=values, errors=errors)

@@ -2,14 +2,40 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
+from datetime import date
+from tempfile import SpooledTemporaryFile
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    send_file,
+    url_for,
+)
+from flask_login import current_user
 from sqlalchemy import or_, select
 
 from accounts.access import role_required
-from accounts.models import ADMIN, FINANCE, MANAGER, REP
+from accounts.audit import record_audit
+from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP
 from app import db
+from partners.models import Partner
+from partners.views import get_partner_for_user
 from pricing.forms import ProductForm
 from pricing.models import Product
+from pricing.pricelist import (
+    XLSX_MIMETYPE,
+    PriceListFilters,
+    active_product_lines,
+    price_list_query,
+    price_list_row,
+    price_list_rows,
+    write_price_list,
+)
 from pricing.services import ProductDetails, ProductError, save_product
 
 bp = Blueprint("pricing", __name__)
@@ -80,3 +106,98 @@ def edit_product(product_id: int):
             flash(f"Product {product.sku} saved.", "success")
             return redirect(url_for("pricing.list_products"))
     return render_template("pricing/product_form.html", form=form, product=product)
+
+
+# --- partner price lists -----------------------------------------------------------------
+
+
+def _price_list_partner() -> Partner | None:
+    """Whose prices: a partner user's own; vendor staff name one with ?partner=<id> (None when
+    they have not yet). An unknown id, or another partner's id from a partner user, is a 404."""
+    requested = request.args.get("partner", "").strip()
+    if current_user.role == PARTNER:
+        if current_user.partner_id is None:
+            abort(404)
+        if not requested:
+            return current_user.partner
+    elif not requested:
+        return None
+    if not requested.isdigit():
+        abort(404)
+    return get_partner_for_user(int(requested))
+
+
+def _price_list_filters() -> PriceListFilters:
+    return PriceListFilters(
+        q=request.args.get("q", "").strip(), line=request.args.get("line", "").strip()
+    )
+
+
+@bp.get("/prices")
+@role_required(PARTNER, ADMIN, MANAGER, REP, FINANCE)
+def price_list():
+    partner = _price_list_partner()
+    if partner is None:
+        partners = db.session.execute(
+            select(Partner.id, Partner.name, Partner.tier).order_by(Partner.name)
+        ).all()
+        return render_template("pricing/price_list.html", partner=None, partners=partners)
+    filters = _price_list_filters()
+    policy = partner.tier_policy
+    page = db.paginate(price_list_query(filters), per_page=current_app.config["ITEMS_PER_PAGE"])
+    rows = [
+        price_list_row(p.sku, p.name, p.product_line, p.list_price, policy.discount_rate)
+        for p in page.items
+    ]
+    export_args = {"q": filters.q, "line": filters.line}
+    if current_user.role != PARTNER:
+        export_args["partner"] = partner.id
+    return render_template(
+        "pricing/price_list.html",
+        partner=partner,
+        policy=policy,
+        page=page,
+        rows=rows,
+        filters=filters,
+        lines=active_product_lines(),
+        export_url=url_for(
+            "pricing.price_list_xlsx", **{k: v for k, v in export_args.items() if v}
+        ),
+    )
+
+
+@bp.get("/prices.xlsx")
+@role_required(PARTNER, ADMIN, MANAGER, REP, FINANCE)
+def price_list_xlsx():
+    partner = _price_list_partner()
+    if partner is None:
+        return redirect(url_for("pricing.price_list"))
+    filters = _price_list_filters()
+    # Spills to disk past a few MB, so a large catalogue does not sit in memory.
+    workbook_file = SpooledTemporaryFile(max_size=8 * 1024 * 1024)
+    try:
+        count = write_price_list(
+            price_list_rows(filters, partner.tier_policy.discount_rate), workbook_file
+        )
+        record_audit(
+            "export",
+            "PriceList",
+            after={"partner_id": partner.id, "q": filters.q, "line": filters.line, "rows": count},
+            summary=f"Price list of {partner.name} ({partner.uscc}): {count} products",
+        )
+        db.session.commit()
+    except Exception:
+        workbook_file.close()
+        db.session.rollback()
+        raise
+    size = workbook_file.tell()
+    workbook_file.seek(0)
+    response = send_file(
+        workbook_file,
+        mimetype=XLSX_MIMETYPE,
+        as_attachment=True,
+        download_name=f"price-list-{partner.uscc}-{date.today():%Y-%m-%d}.xlsx",
+    )
+    response.content_length = size
+    response.headers["Cache-Control"] = "private, no-store"
+    return response

@@ -242,9 +242,9 @@ def login(client, email, password=PASSWORD, next_url=None):
     )
 
 
-def post_form(client, url, data):
+def post_form(client, url, data, page_url=None):
     """Submit a form the way a browser does: fetch the page for its CSRF token, then post."""
-    page = client.get(url)
+    page = client.get(page_url or url)
     payload = {"csrf_token": csrf_from(page.text)}
     payload.update(data)
     return client.post(url, data=payload)

@@ -1,0 +1,98 @@
+"""`python -m bench deals`: seed a large channel and time the conflict check and the queue.
+
+    python -m bench deals [--db sqlite|postgresql|both] [--customers 200000] [--deals 1000000]
+                          [--submissions 1000] [--small] [--keep] [--explain] [--profile]
+
+PostgreSQL runs on a fresh database created on the server of BENCH_DATABASE_URL (or
+TEST_DATABASE_URL) and dropped at the end (unless --keep); SQLite in a temporary file.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+
+FULL = {"customers": 200_000, "deals": 1_000_000, "submissions": 1_000}
+SMALL = {"customers": 20_000, "deals": 100_000, "submissions": 200}
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.split("\n")[0])
+    commands = parser.add_subparsers(dest="command")
+    deals = commands.add_parser("deals", help="conflict check on submission and approval queue")
+    server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    deals.add_argument(
+        "--db",
+        choices=("sqlite", "postgresql", "both"),
+        default="both" if server else "sqlite",
+        help="database(s) to measure (default: both when BENCH_DATABASE_URL or "
+        "TEST_DATABASE_URL is set, else sqlite)",
+    )
+    deals.add_argument("--customers", type=int, help="end customers (default 200,000)")
+    deals.add_argument("--deals", type=int, help="deals, one line each (default 1,000,000)")
+    deals.add_argument("--submissions", type=int, help="timed submissions (default 1,000)")
+    deals.add_argument("--queue-requests", type=int, default=50)
+    deals.add_argument(
+        "--small",
+        action="store_true",
+        help="quick check: 20,000 customers, 100,000 deals, 200 submissions",
+    )
+    deals.add_argument("--seed", type=int, default=20261123, help="random seed of the data set")
+    deals.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    deals.add_argument(
+        "--explain", action="store_true", help="print the plans of the candidate query"
+    )
+    deals.add_argument("--profile", action="store_true", help="cProfile the submissions")
+    deals.add_argument("-v", "--verbose", action="store_true", help="list missed conflicts")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:  # `python -m bench` (make bench): the one benchmark there is
+        args = parser.parse_args(["deals", *(argv or sys.argv[1:])])
+    for name, value in (SMALL if args.small else FULL).items():
+        if getattr(args, name) is None:
+            setattr(args, name, value)
+    return run_deals(args)
+
+
+def run_deals(args) -> int:
+    from bench.conflicts import postgresql_target, report, run_database, sqlite_target
+    from bench.seed_data import generate
+
+    server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
+    kinds = ["sqlite", "postgresql"] if args.db == "both" else [args.db]
+    if "postgresql" in kinds and not server:
+        print("PostgreSQL needs BENCH_DATABASE_URL or TEST_DATABASE_URL", file=sys.stderr)
+        return 2
+    started = time.perf_counter()
+    print(
+        f"deals benchmark: {args.customers:,} customers, {args.deals:,} deals, "
+        f"{args.submissions:,} submissions, on {', '.join(kinds)} ({os.cpu_count()} CPUs)"
+    )
+    t = time.perf_counter()
+    data = generate(args.customers, args.deals, seed=args.seed)
+    data.timings["total"] = time.perf_counter() - t
+    print(f"generated the data set in {data.timings['total']:.1f} s")
+    reports = []
+    for kind in kinds:
+        if kind == "sqlite":
+            target = sqlite_target(args.keep)
+        else:
+            target = postgresql_target(server, args.keep)
+        try:
+            result = run_database(target, data, args)
+        finally:
+            target.cleanup()
+        reports.append(report(result, data, args))
+        print(reports[-1], flush=True)
+    print(f"\nwhole run: {time.perf_counter() - started:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
