@@ -99,6 +99,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from deals.cli import customers_cli, deals_cli
     from deals.registration_views import bp as registrations_bp
     from deals.views import bp as deals_bp
+    from finance.views import bp as finance_bp
     from partners.views import bp as partners_bp
     from pricing.views import bp as pricing_bp
     from seed import seed_demo_command
@@ -108,6 +109,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(pricing_bp)
     app.register_blueprint(deals_bp)
     app.register_blueprint(registrations_bp)
+    app.register_blueprint(finance_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # token-authenticated JSON: no cookies, so CSRF does not apply
     app.cli.add_command(deals_cli)

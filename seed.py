@@ -365,7 +365,7 @@ def seed_demo(rng: random.Random | None = None) -> dict:
             )
         )
     for customer in customers:
-        customer.name_key = name_search_key(customer.name)
+        customer.set_name(customer.name)
         db.session.add(customer)
     db.session.flush()
     orders = seed_demo_orders(rng, users, partners)

@@ -69,10 +69,12 @@ NAVIGATION = [
     ("pricing.list_products", "Products", (ADMIN, MANAGER, REP, FINANCE)),
     ("deals.list_customers", "End customers", (ADMIN, MANAGER, REP, FINANCE)),
     ("partners.list_tier_policies", "Tier policies", (ADMIN, MANAGER, FINANCE)),
+    ("pricing.price_list", "Price list", (PARTNER,)),
     ("partners.tier_review", "Tier review", (ADMIN, MANAGER)),
     ("partners.edit_settings", "Thresholds", (ADMIN,)),
     ("accounts.list_users", "Users", (ADMIN,)),
     ("accounts.audit_log", "Audit log", (ADMIN,)),
+    ("accounts.profile", "Profile", (ADMIN, MANAGER, REP, FINANCE, PARTNER)),
 ]
 
 

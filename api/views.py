@@ -210,7 +210,10 @@ def _existing_customer_id(name: str, uscc: str) -> int | None:
     if not key:
         return None
     candidates = db.session.scalars(
-        select(EndCustomer).where(EndCustomer.name_key == key).order_by(EndCustomer.id)
+        select(EndCustomer)
+        .where(EndCustomer.name_key == key)
+        .order_by(EndCustomer.id)
+        .limit(MATCH_CANDIDATES * 25)  # as deals.conflicts.same_customers: a bounded scan
     )
     for candidate in candidates:
         if compare_customer_names(name, candidate.name, uscc or None, candidate.uscc).same:

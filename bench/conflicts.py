@@ -18,7 +18,7 @@ import statistics
 import tempfile
 import time
 import uuid
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
@@ -34,7 +34,6 @@ from bench.seed_data import BENCH_PASSWORD, Dataset, load
 from deals.matching import (
     LATIN_FUZZY_MIN_LENGTH,
     compare_customer_names,
-    name_search_key,
     normalize_customer_name,
 )
 from deals.models import (
@@ -221,12 +220,8 @@ def run_submissions(
         product = products[rng.choice(data.product_ids)]
         expected = _expected_conflicts(customer_id, partner_id, product.product_line)
         if new_record:
-            customer = EndCustomer(
-                name=variant,
-                name_key=name_search_key(variant),
-                region=original.province,
-                industry=original.industry,
-            )
+            customer = EndCustomer(region=original.province, industry=original.industry)
+            customer.set_name(variant)
             db.session.add(customer)
         else:
             customer = db.session.get(EndCustomer, customer_id)
@@ -517,16 +512,9 @@ def report(result: Result, data: Dataset, args) -> str:
         lines.append("  query plans:")
         lines += result.plans
     if result.profile:
-        lines.append("  profile of the submissions (cumulative):")
+        lines.append(
+            "  profile of the submissions (cumulative; the timings above include the "
+            "profiler's overhead, do not quote them):"
+        )
         lines.append(result.profile)
     return "\n".join(lines)
-
-
-def miss_breakdown(results: list[Result]) -> dict:
-    out = defaultdict(dict)
-    for r in results:
-        for s in r.submissions:
-            if s.expected and not s.found_expected:
-                key = "new record" if s.new_record else "same record"
-                out[r.database][key] = out[r.database].get(key, 0) + 1
-    return out

@@ -23,7 +23,7 @@ from werkzeug.security import generate_password_hash
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, AuditLog, User, utcnow
 from app import db
 from bench.names import CustomerName, NameFactory, name_variant
-from deals.matching import name_search_key
+from deals.matching import name_province, name_search_key
 from deals.models import (
     APPROVED,
     CHANNEL,
@@ -99,12 +99,17 @@ class Dataset:
         return len(self.tables[table][1])
 
 
-def _keys(names: list[str], processes: int) -> list[str]:
-    """name_search_key of every name (about 50 µs each), on all cores."""
+def _name_keys(name: str) -> tuple[str, str]:
+    """The matching keys EndCustomer.set_name stores: (name_key, name_region)."""
+    return name_search_key(name), name_province(name)
+
+
+def _keys(names: list[str], processes: int) -> list[tuple[str, str]]:
+    """Matching keys of every name (about 50 µs each), on all cores."""
     if processes <= 1 or len(names) < 20_000:
-        return [name_search_key(n) for n in names]
+        return [_name_keys(n) for n in names]
     with multiprocessing.get_context("fork").Pool(processes) as pool:
-        return pool.map(name_search_key, names, chunksize=2_000)
+        return pool.map(_name_keys, names, chunksize=2_000)
 
 
 def generate(customers: int, deals: int, seed: int = 20261123, processes: int = 2) -> Dataset:
@@ -237,13 +242,17 @@ def generate(customers: int, deals: int, seed: int = 20261123, processes: int = 
     data.customer_names = names
     data.timings["names"] = time.perf_counter() - started
     t = time.perf_counter()
-    data.customer_keys = _keys([c.name for c in names], processes)
+    keys_and_regions = _keys([c.name for c in names], processes)
+    data.customer_keys = [key for key, _ in keys_and_regions]
+    regions = [region for _, region in keys_and_regions]
     data.key_counts = Counter(data.customer_keys)
     data.timings["name_keys"] = time.perf_counter() - t
 
     customer_rows = []
     named_accounts: list[int] = []
-    for cid, (customer, key) in enumerate(zip(names, data.customer_keys, strict=True), start=1):
+    for cid, (customer, key, region) in enumerate(
+        zip(names, data.customer_keys, regions, strict=True), start=1
+    ):
         named = rng.random() < NAMED_ACCOUNT_SHARE
         if named:
             named_accounts.append(cid)
@@ -253,6 +262,8 @@ def generate(customers: int, deals: int, seed: int = 20261123, processes: int = 
                 cid,
                 customer.name,
                 key,
+                region,
+                key[::-1],
                 uscc() if rng.random() < USCC_SHARE else None,
                 customer.province,
                 customer.industry,
@@ -263,7 +274,8 @@ def generate(customers: int, deals: int, seed: int = 20261123, processes: int = 
             )
         )
     data.tables["end_customer"] = (
-        ["id", "name", "name_key", "uscc", "region", "industry", "segment", "coverage"]
+        ["id", "name", "name_key", "name_region", "name_key_reversed", "uscc", "region"]
+        + ["industry", "segment", "coverage"]
         + ["owner_rep_id", "created_at"],
         customer_rows,
     )

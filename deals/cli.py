@@ -68,3 +68,17 @@ def duplicates_command(limit):
                     if found >= limit:
                         return
     click.echo(f"{found} likely duplicate pair(s).")
+
+
+@deals_cli.command("refresh-stats")
+def refresh_stats_command():
+    """Recompute every partner's price-only statistics (they are kept current as deals change;
+    run this after a tier policy change or a bulk load)."""
+    from deals.partner_stats import refresh_partner_stats
+    from partners.models import Partner
+
+    ids = list(db.session.scalars(select(Partner.id)))
+    for start in range(0, len(ids), 500):
+        refresh_partner_stats(ids[start : start + 500])
+    db.session.commit()
+    click.echo(f"Statistics refreshed for {len(ids)} partner(s).")

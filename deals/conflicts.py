@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from sqlalchemy import or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from accounts.audit import record_audit
@@ -45,29 +45,41 @@ class ConflictError(ValueError):
         self.message = message
 
 
+def _prefix_range(column, prefix: str):
+    """column starts with prefix, as an index range (LIKE 'x%' uses no index on every setup)."""
+    return and_(column >= prefix, column < prefix + "\U0010ffff")
+
+
 def same_customers(customer: EndCustomer) -> list[tuple[EndCustomer, dict]]:
     """Customers that are the same as ``customer`` (itself included), each with its evidence.
 
-    Candidates come from the database by credit code and by the normalised name key (equal, or
-    sharing its first or second half, which is where a one-letter difference in a long Latin
-    name can hide); each candidate is then judged by compare_customer_names.
+    Candidates come from the database through indexes, never a scan: the same credit code; the
+    same normalised name key in the same province (or none: names placed in different provinces
+    are never the same); and for long Latin names, one letter apart at most, the keys sharing
+    their first or last half. Each candidate is then judged by compare_customer_names.
     """
     key = customer.name_key or name_search_key(customer.name)
-    conditions = [EndCustomer.id == customer.id]
+    identity = [EndCustomer.id == customer.id]
     if customer.uscc:
-        conditions.append(EndCustomer.uscc == customer.uscc)
+        identity.append(EndCustomer.uscc == customer.uscc)
+    candidates = {c.id: c for c in db.session.scalars(select(EndCustomer).where(or_(*identity)))}
     if key:
-        conditions.append(EndCustomer.name_key == key)
+        by_key = [EndCustomer.name_key == key]
+        region = customer.name_region
+        if region:
+            by_key.append(EndCustomer.name_region.in_(("", region)))
+        conditions = [and_(*by_key)]
         if LATIN_KEY_RE.fullmatch(key) and len(key) >= LATIN_FUZZY_MIN_LENGTH:
-            # Long Latin names may be one letter apart (the only fuzzy match the rule allows):
-            # such a typo leaves the first or the second half of the key intact.
             half = len(key) // 2
-            conditions.append(EndCustomer.name_key.startswith(key[:half], autoescape=True))
-            conditions.append(EndCustomer.name_key.endswith(key[half:], autoescape=True))
-    candidates = db.session.scalars(select(EndCustomer).where(or_(*conditions)).limit(500))
-    # (Keys are equal for 北京理工大学 and 南京理工大学: compare_customer_names tells them apart.)
+            length = func.length(EndCustomer.name_key).between(len(key) - 1, len(key) + 1)
+            conditions.append(and_(_prefix_range(EndCustomer.name_key, key[:half]), length))
+            conditions.append(
+                and_(_prefix_range(EndCustomer.name_key_reversed, key[::-1][:half]), length)
+            )
+        for candidate in db.session.scalars(select(EndCustomer).where(or_(*conditions))):
+            candidates.setdefault(candidate.id, candidate)
     matches = []
-    for candidate in candidates:
+    for candidate in candidates.values():
         if candidate.id == customer.id:
             matches.append((candidate, {"rule": "same_record", "same": True, "score": 100.0}))
             continue

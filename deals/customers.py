@@ -9,7 +9,6 @@ from sqlalchemy import select
 from accounts.audit import record_audit, snapshot
 from accounts.models import REP, User
 from app import db
-from deals.matching import name_search_key
 from deals.models import COVERAGES, SEGMENTS, EndCustomer
 from partners.forms import uscc_message
 
@@ -75,7 +74,7 @@ def save_customer(customer: EndCustomer | None, details: CustomerDetails) -> End
         db.session.add(customer)
     for name in CUSTOMER_AUDIT_FIELDS:
         setattr(customer, name, getattr(details, name))
-    customer.name_key = name_search_key(customer.name)
+    customer.set_name(customer.name)
     db.session.flush()
     record_audit(
         "update" if before else "create",

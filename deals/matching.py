@@ -54,6 +54,7 @@ __all__ = [
     "NormalizedName",
     "candidate_ngrams",
     "compare_customer_names",
+    "name_province",
     "name_search_key",
     "normalize_customer_name",
 ]
@@ -746,6 +747,21 @@ def name_search_key(name: str) -> str:
     enough to retrieve candidates.
     """
     return normalize_customer_name(name).core
+
+
+def name_province(name: str) -> str:
+    """The one province a name is placed in by its region words, or '' when it has none,
+    several, or a region whose province is unknown.
+
+    Two names placed in different provinces are never the same customer (the region rule
+    decides before any other), so candidates can be narrowed to the same province or none.
+    """
+    roots = {path[0] if path else "" for path in normalize_customer_name(name).region_paths}
+    if len(roots) == 1:
+        (root,) = roots
+        if root in _regions.PROVINCES:
+            return root
+    return ""
 
 
 def candidate_ngrams(core: str, n: int = 2) -> set[str]:

@@ -6,11 +6,12 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String, Text
+from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User, UTCDateTime, utcnow
 from app import db
+from deals.matching import name_province, name_search_key
 from partners.models import Money
 
 SEGMENTS = {"strategic": "Strategic", "top": "TOP", "important": "Important", "normal": "Normal"}
@@ -23,7 +24,11 @@ class EndCustomer(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200), index=True)
     # Normalised core of the name (deals.matching), the key for finding the same customer.
-    name_key: Mapped[str] = mapped_column(String(200), default="", index=True)
+    name_key: Mapped[str] = mapped_column(String(200), default="")
+    # The province the name is placed in ('' if none): narrows candidates for short keys.
+    name_region: Mapped[str] = mapped_column(String(20), default="")
+    # The key reversed, so "ends with" becomes an indexable prefix search (long Latin names).
+    name_key_reversed: Mapped[str] = mapped_column(String(200), default="", index=True)
     uscc: Mapped[str | None] = mapped_column(String(18), unique=True)
     region: Mapped[str] = mapped_column(String(40), default="", index=True)
     industry: Mapped[str] = mapped_column(String(60), default="")
@@ -33,6 +38,15 @@ class EndCustomer(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     owner_rep: Mapped[User | None] = relationship(foreign_keys=[owner_rep_id])
+
+    __table_args__ = (Index("ix_end_customer_name_key_region", "name_key", "name_region"),)
+
+    def set_name(self, name: str) -> None:
+        """Set the name and the matching keys derived from it (always together)."""
+        self.name = name
+        self.name_key = name_search_key(name)
+        self.name_region = name_province(name)
+        self.name_key_reversed = self.name_key[::-1]
 
     @property
     def is_named_account(self) -> bool:
@@ -129,6 +143,12 @@ class Deal(db.Model):
 
     # Optimistic locking: an UPDATE that finds another version raises StaleDataError.
     __mapper_args__ = {"version_id_col": version}
+    __table_args__ = (
+        # conflict detection: open deals at these customers (SQLite picks ix_deal_kind otherwise)
+        Index("ix_deal_customer_kind_status", "customer_id", "kind", "status"),
+        # the approval queue: submitted channel deals by due time
+        Index("ix_deal_queue", "kind", "status", "sla_due_at", "partner_id"),
+    )
 
     customer: Mapped[EndCustomer] = relationship()
     partner: Mapped[Any] = relationship("Partner")
@@ -262,3 +282,20 @@ class ConflictComment(db.Model):
 
     conflict: Mapped[Conflict] = relationship(back_populates="comments")
     user: Mapped[User] = relationship()
+
+
+class PartnerDealStats(db.Model):
+    """A partner's deal statistics for the price-only signals, kept current as deals change."""
+
+    __tablename__ = "partner_deal_stats"
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), primary_key=True)
+    deals: Mapped[int] = mapped_column(default=0)
+    deals_with_special: Mapped[int] = mapped_column(default=0)
+    lines: Mapped[int] = mapped_column(default=0)
+    extra_discount_sum: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=0)
+    lost: Mapped[int] = mapped_column(default=0)
+    lost_on_price: Mapped[int] = mapped_column(default=0)
+    won: Mapped[int] = mapped_column(default=0)
+    won_with_special: Mapped[int] = mapped_column(default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

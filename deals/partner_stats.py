@@ -8,7 +8,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, func, select
 
 from app import db
-from deals.models import CHANNEL, DRAFT, LOST, WON, Deal, DealLine
+from deals.models import CHANNEL, DRAFT, LOST, WON, Deal, DealLine, PartnerDealStats
 from partners.commitments import current_commitments
 from partners.models import Partner, TierPolicy
 from partners.settings import get_settings
@@ -26,17 +26,16 @@ def deal_stats(partner_ids: list[int]) -> dict[int, DealStats]:
         Deal.status != DRAFT,
         Deal.strategic_exception.is_(False),
     )
+    # Correlated EXISTS on deal_line.deal_id: touches only these partners' lines.
     special = (
-        select(DealLine.deal_id)
-        .where(DealLine.special_status != "none")
-        .group_by(DealLine.deal_id)
-        .subquery()
+        select(DealLine.id)
+        .where(DealLine.deal_id == Deal.id, DealLine.special_status != "none")
+        .exists()
     )
     granted = (
-        select(DealLine.deal_id)
-        .where(DealLine.special_status == "approved")
-        .group_by(DealLine.deal_id)
-        .subquery()
+        select(DealLine.id)
+        .where(DealLine.deal_id == Deal.id, DealLine.special_status == "approved")
+        .exists()
     )
 
     def count_if(condition):
@@ -46,14 +45,12 @@ def deal_stats(partner_ids: list[int]) -> dict[int, DealStats]:
         select(
             Deal.partner_id,
             func.count(Deal.id),
-            count_if(special.c.deal_id.is_not(None)),
+            count_if(special),
             count_if(Deal.status == LOST),
             count_if(and_(Deal.status == LOST, Deal.lost_reason == "price")),
             count_if(Deal.status == WON),
-            count_if(and_(Deal.status == WON, granted.c.deal_id.is_not(None))),
+            count_if(and_(Deal.status == WON, granted)),
         )
-        .outerjoin(special, special.c.deal_id == Deal.id)
-        .outerjoin(granted, granted.c.deal_id == Deal.id)
         .where(counted)
         .group_by(Deal.partner_id)
     ).all()
@@ -89,11 +86,57 @@ def deal_stats(partner_ids: list[int]) -> dict[int, DealStats]:
     return stats
 
 
+STAT_FIELDS = (
+    "deals",
+    "deals_with_special",
+    "lines",
+    "extra_discount_sum",
+    "lost",
+    "lost_on_price",
+    "won",
+    "won_with_special",
+)
+
+
+def refresh_partner_stats(partner_ids: list[int]) -> None:
+    """Recompute the stored statistics of these partners (after any change to their deals)."""
+    partner_ids = [pid for pid in set(partner_ids) if pid is not None]
+    fresh = deal_stats(partner_ids)
+    for pid in partner_ids:
+        stats = fresh.get(pid, DealStats())
+        row = db.session.get(PartnerDealStats, pid) or PartnerDealStats(partner_id=pid)
+        for name in STAT_FIELDS:
+            setattr(row, name, getattr(stats, name))
+        db.session.add(row)
+    db.session.flush()
+
+
+def stored_stats(partner_ids: list[int]) -> dict[int, DealStats]:
+    """The statistics kept by refresh_partner_stats, one indexed query for a page of partners."""
+    if not partner_ids:
+        return {}
+    rows = db.session.scalars(
+        select(PartnerDealStats).where(PartnerDealStats.partner_id.in_(partner_ids))
+    )
+    return {
+        row.partner_id: DealStats(
+            **{name: getattr(row, name) for name in STAT_FIELDS if name != "extra_discount_sum"},
+            extra_discount_sum=Decimal(row.extra_discount_sum),
+        )
+        for row in rows
+    }
+
+
 def price_only_for(partner_ids: list[int], today: date | None = None) -> dict[int, PriceOnlyResult]:
-    """The price-only signals for many partners (a handful of queries in all)."""
+    """The price-only signals for many partners, from the stored statistics (two queries).
+
+    Computing them from the deals on every page view costs hundreds of milliseconds with a
+    million deals (bench: docs/benchmarks.md), so the statistics are refreshed whenever a
+    partner's deal changes and read here.
+    """
     today = today or date.today()
     settings = get_settings()
-    stats = deal_stats(partner_ids)
+    stats = stored_stats(partner_ids)
     committed = current_commitments(partner_ids, today)
     return {
         pid: price_only_signals(stats.get(pid, DealStats()), pid in committed, settings)

@@ -201,6 +201,11 @@ def record_deal_event(
         summary=f"{deal.project_name} ({action})",
         user_id=user.id if user else None,
     )
+    if deal.kind == CHANNEL and deal.partner_id is not None:
+        # Every change of a deal passes here: keep the partner's price-only statistics current.
+        from deals.partner_stats import refresh_partner_stats
+
+        refresh_partner_stats([deal.partner_id])
 
 
 def _resolve_customer(data: DealInput, errors: dict[str, str]) -> EndCustomer | None:

@@ -198,21 +198,19 @@ def make_product(app):
 
 @pytest.fixture
 def make_customer(app):
-    from deals.matching import name_search_key
     from deals.models import EndCustomer
 
     def make(name=None, uscc=None, coverage="channel", segment="normal", owner_rep=None, region=""):
         n = next(_counter)
         name = name or f"测试客户{n}有限公司"
         customer = EndCustomer(
-            name=name,
-            name_key=name_search_key(name),
             uscc=uscc,
             coverage=coverage,
             segment=segment,
             region=region,
             owner_rep_id=owner_rep.id if owner_rep is not None else None,
         )
+        customer.set_name(name)
         db.session.add(customer)
         db.session.commit()
         return customer
@@ -289,7 +287,9 @@ def make_deal(app, make_partner, make_product, make_customer, make_user):
             partner = make_partner()
         customer = customer or make_customer()
         product = product or make_product()
-        creator = created_by or make_user("partner" if kind == "channel" else "rep", partner=partner)
+        creator = created_by or make_user(
+            "partner" if kind == "channel" else "rep", partner=partner
+        )
         n = next(_counter)
         now = utcnow()
         deal = Deal(
@@ -310,7 +310,9 @@ def make_deal(app, make_partner, make_product, make_customer, make_user):
             ),
         )
         deal.lines = [
-            DealLine(product_id=product.id, quantity=quantity, requested_unit_price=Decimal(unit_price))
+            DealLine(
+                product_id=product.id, quantity=quantity, requested_unit_price=Decimal(unit_price)
+            )
         ]
         db.session.add(deal)
         db.session.commit()

@@ -30,7 +30,9 @@ def test_special_price_share_fires_only_above_threshold(special, expected):
     assert value == D(special) / 10
 
 
-@pytest.mark.parametrize(("extra_sum", "expected"), [("0.70", False), ("0.80", False), ("0.90", True)])
+@pytest.mark.parametrize(
+    ("extra_sum", "expected"), [("0.70", False), ("0.80", False), ("0.90", True)]
+)
 def test_average_extra_discount(extra_sum, expected):
     signals, _ = fired(DealStats(deals=5, lines=10, extra_discount_sum=D(extra_sum)))
     assert signals["extra_discount"] is expected
@@ -70,8 +72,9 @@ def test_number_of_signals_that_flags_is_a_setting(needed, flagged):
 
 def test_at_risk_when_last_90_days_fall_below_half_the_average():
     today = date(2026, 11, 23)
-    common = dict(today=today, order_dates=[today - timedelta(days=10)], monthly={},
-                  drop_ratio=D("0.50"))
+    common = dict(
+        today=today, order_dates=[today - timedelta(days=10)], monthly={}, drop_ratio=D("0.50")
+    )
     # 12 months 365,000 → 90,000 per 90 days; half = 45,000
     assert at_risk(last_90_days=D("44999.99"), last_12_months=D("365000"), **common).flagged
     assert not at_risk(last_90_days=D("45000"), last_12_months=D("365000"), **common).flagged
@@ -82,20 +85,32 @@ def test_at_risk_when_it_stopped_ordering_longer_than_usual():
     today = date(2026, 11, 23)
     last = today - timedelta(days=46)
     dates = [last - timedelta(days=30 * i) for i in range(4)]  # usual interval 30 days
-    result = at_risk(today=today, last_90_days=D("100"), last_12_months=D("100"),
-                     order_dates=dates, monthly={}, drop_ratio=D("0"))
+    result = at_risk(
+        today=today,
+        last_90_days=D("100"),
+        last_12_months=D("100"),
+        order_dates=dates,
+        monthly={},
+        drop_ratio=D("0"),
+    )
     assert result.flagged and "no order for 46 days" in result.reasons[0]
     assert result.evidence["usual_interval_days"] == 30
     recent = [today - timedelta(days=45)] + dates[1:]
-    assert not at_risk(today=today, last_90_days=D("100"), last_12_months=D("100"),
-                       order_dates=recent, monthly={}, drop_ratio=D("0")).flagged
+    assert not at_risk(
+        today=today,
+        last_90_days=D("100"),
+        last_12_months=D("100"),
+        order_dates=recent,
+        monthly={},
+        drop_ratio=D("0"),
+    ).flagged
 
 
 def test_deal_stats_from_the_database_leave_out_strategic_and_drafts(
     app, make_partner, make_product, make_deal
 ):
     from app import db
-    from deals.partner_stats import deal_stats, price_only_for
+    from deals.partner_stats import deal_stats, price_only_for, refresh_partner_stats
 
     partner = make_partner(tier="gold")  # 30 %: tier price of 10,000 is 7,000
     product = make_product(list_price="10000.00")
@@ -111,8 +126,26 @@ def test_deal_stats_from_the_database_leave_out_strategic_and_drafts(
     assert (stats.deals, stats.deals_with_special, stats.lost, stats.lost_on_price) == (2, 1, 1, 1)
     assert (stats.won, stats.won_with_special, stats.lines) == (1, 0, 2)
     assert stats.extra_discount_sum.quantize(D("0.0001")) == D("0.1000")  # 0.7 - 0.6
+    refresh_partner_stats([partner.id])  # deals made straight in the database, not by workflow
     result = price_only_for([partner.id])[partner.id]
     by_name = {s.name: s for s in result.signals}
     assert by_name["special_price_share"].value == D("0.5000")
     assert by_name["extra_discount"].value == D("0.0500")
     assert by_name["lost_on_price_share"].fired  # 1 of 1 > 50 %
+
+
+def test_stored_statistics_follow_the_workflow(
+    app, make_partner, make_product, make_deal, make_user
+):
+    from app import db
+    from deals.partner_stats import price_only_for
+    from deals.workflow import submit_deal
+
+    partner = make_partner(tier="gold")
+    user = make_user("partner", partner=partner)
+    deal = make_deal(partner=partner, unit_price="1.00", status="draft", created_by=user)
+    assert price_only_for([partner.id])[partner.id].signals[1].value is None
+    submit_deal(deal, user)  # below tier price: a special price request
+    db.session.commit()
+    share = price_only_for([partner.id])[partner.id].signals[1]
+    assert share.name == "special_price_share" and share.value == D("1.0000") and share.fired
