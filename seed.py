@@ -236,7 +236,6 @@ def make_uscc(rng: random.Random, division: str) -> str:
 
 def seed_demo(rng: random.Random | None = None) -> dict:
     """Fill an empty database with demo data; returns counts. The caller commits."""
-    from deals.matching import name_search_key
     from deals.models import EndCustomer
     from partners.models import Partner, PartnerContact, TierPolicy
     from pricing.models import Product
@@ -495,7 +494,7 @@ def seed_demo_deals(rng: random.Random, users: dict, partners: list, customers: 
                 )
             )
         return DealInput(
-            project_name=f"{customer.name[:8]}{rng.choice(PROJECTS)}",
+            project_name=f"{rng.choice(PROJECTS)}（{customer.region}）",
             estimated_value=Decimal(rng.randint(20, 800) * 10000),
             expected_close_date=today + timedelta(days=rng.randint(20, 300)),
             stage=rng.choice(

@@ -339,3 +339,7 @@ def decide_deal(deal_id: int):
         db.session.rollback()
         raise
     return jsonify(_deal_response(user, deal))
+
+
+# Partner summaries, price lists, commitments and stock orders: their routes join this blueprint.
+import api.partners  # noqa: E402, F401

@@ -1,5 +1,10 @@
-"""`python -m bench deals`: seed a large channel and time the conflict check and the queue.
+"""`python -m bench deals|partners`: seed a large channel and time its checks and pages.
 
+deals: the conflict check and the approval queue; partners: attainment and signals on the
+partners list page.
+
+    python -m bench partners [--db sqlite|postgresql|both] [--partners 2000]
+                             [--order-lines 2000000] [--requests 50] [--small] [--explain]
     python -m bench deals [--db sqlite|postgresql|both] [--customers 200000] [--deals 1000000]
                           [--submissions 1000] [--small] [--keep] [--explain] [--profile]
 
@@ -17,6 +22,8 @@ import time
 
 FULL = {"customers": 200_000, "deals": 1_000_000, "submissions": 1_000}
 SMALL = {"customers": 20_000, "deals": 100_000, "submissions": 200}
+PARTNERS_FULL = {"partners": 2_000, "order_lines": 2_000_000}
+PARTNERS_SMALL = {"partners": 500, "order_lines": 200_000}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -47,16 +54,46 @@ def _parser() -> argparse.ArgumentParser:
     )
     deals.add_argument("--profile", action="store_true", help="cProfile the submissions")
     deals.add_argument("-v", "--verbose", action="store_true", help="list missed conflicts")
+
+    partners = commands.add_parser("partners", help="attainment and signals on the partners list")
+    partners.add_argument(
+        "--db",
+        choices=("sqlite", "postgresql", "both"),
+        default="both" if server else "sqlite",
+        help="database(s) to measure (default: both when BENCH_DATABASE_URL or "
+        "TEST_DATABASE_URL is set, else sqlite)",
+    )
+    partners.add_argument("--partners", type=int, help="partners (default 2,000)")
+    partners.add_argument(
+        "--order-lines", type=int, help="stock order lines, 4 an order (default 2,000,000)"
+    )
+    partners.add_argument("--requests", type=int, default=50, help="timed page requests")
+    partners.add_argument(
+        "--small", action="store_true", help="quick check: 500 partners, 200,000 order lines"
+    )
+    partners.add_argument("--seed", type=int, default=20261123, help="random seed of the data set")
+    partners.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    partners.add_argument(
+        "--explain", action="store_true", help="print the plans of the grouped order queries"
+    )
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] not in ("deals", "-h", "--help"):
+    if not argv or argv[0] not in ("deals", "partners", "-h", "--help"):
         # `python -m bench [options]` (make bench) runs the one benchmark there is.
         argv = ["deals", *argv]
     args = parser.parse_args(argv)
+    if args.command == "partners":
+        from bench.partners import run
+
+        sizes = PARTNERS_SMALL if args.small else PARTNERS_FULL
+        for name, value in sizes.items():
+            if getattr(args, name) is None:
+                setattr(args, name, value)
+        return run(args)
     for name, value in (SMALL if args.small else FULL).items():
         if getattr(args, name) is None:
             setattr(args, name, value)

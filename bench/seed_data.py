@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 from werkzeug.security import generate_password_hash
 
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, AuditLog, User, utcnow
@@ -463,6 +463,19 @@ def load(data: Dataset, log=print) -> dict[str, float]:
             index.create(conn)
     timings["indexes"] = time.perf_counter() - t
     log(f"  indexes built in {timings['indexes']:.1f} s")
+
+    # The price-only statistics the pages read are kept current by the workflow; a bulk load
+    # fills them the way `flask deals refresh-stats` does.
+    t = time.perf_counter()
+    from deals.partner_stats import refresh_partner_stats
+    from partners.models import Partner
+
+    ids = list(db.session.scalars(select(Partner.id)))
+    for start in range(0, len(ids), 200):
+        refresh_partner_stats(ids[start : start + 200])
+    db.session.commit()
+    timings["partner_stats"] = time.perf_counter() - t
+    log(f"  partner statistics in {timings['partner_stats']:.1f} s")
 
     t = time.perf_counter()
     if dialect == "postgresql":

@@ -258,7 +258,7 @@ def add_comment(conflict: Conflict, user: User, body: str) -> ConflictComment:
 
 
 def conflicts_visible_to(user: User):
-    """A select of the conflicts a vendor user may see (reps: those touching their accounts/deals)."""
+    """A select of the conflicts a vendor user may see (reps: those touching their own)."""
     from accounts.models import ADMIN, FINANCE, MANAGER, REP
     from partners.models import Partner
 

@@ -299,3 +299,20 @@ class PartnerDealStats(db.Model):
     won: Mapped[int] = mapped_column(default=0)
     won_with_special: Mapped[int] = mapped_column(default=0)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+
+class DealStatsContribution(db.Model):
+    """What one deal adds to its partner's PartnerDealStats, so a change applies as a delta."""
+
+    __tablename__ = "deal_stats_contribution"
+
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), primary_key=True)
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), index=True)
+    deals: Mapped[int] = mapped_column(default=0)
+    deals_with_special: Mapped[int] = mapped_column(default=0)
+    lines: Mapped[int] = mapped_column(default=0)
+    extra_discount_sum: Mapped[Decimal] = mapped_column(Numeric(18, 6), default=0)
+    lost: Mapped[int] = mapped_column(default=0)
+    lost_on_price: Mapped[int] = mapped_column(default=0)
+    won: Mapped[int] = mapped_column(default=0)
+    won_with_special: Mapped[int] = mapped_column(default=0)

@@ -5,10 +5,19 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
-from sqlalchemy import and_, case, func, select
+from sqlalchemy import and_, case, delete, func, insert, literal, select
 
 from app import db
-from deals.models import CHANNEL, DRAFT, LOST, WON, Deal, DealLine, PartnerDealStats
+from deals.models import (
+    CHANNEL,
+    DRAFT,
+    LOST,
+    WON,
+    Deal,
+    DealLine,
+    DealStatsContribution,
+    PartnerDealStats,
+)
 from partners.commitments import current_commitments
 from partners.models import Partner, TierPolicy
 from partners.settings import get_settings
@@ -98,15 +107,109 @@ STAT_FIELDS = (
 )
 
 
-def refresh_partner_stats(partner_ids: list[int]) -> None:
-    """Recompute the stored statistics of these partners (after any change to their deals)."""
-    partner_ids = [pid for pid in set(partner_ids) if pid is not None]
-    fresh = deal_stats(partner_ids)
-    for pid in partner_ids:
-        stats = fresh.get(pid, DealStats())
-        row = db.session.get(PartnerDealStats, pid) or PartnerDealStats(partner_id=pid)
+def deal_contribution(deal: Deal) -> DealStats:
+    """What one deal counts for in its partner's statistics (same rules as deal_stats)."""
+    if deal.kind != CHANNEL or deal.status == DRAFT or deal.strategic_exception:
+        return DealStats()
+    discount = deal.partner.tier_policy.discount_rate
+    extra = Decimal(0)
+    for line in deal.lines:
+        beyond = (1 - discount) - line.requested_unit_price / line.product.list_price
+        extra += max(beyond, Decimal(0))
+    special = any(line.special_status != "none" for line in deal.lines)
+    granted = any(line.special_status == "approved" for line in deal.lines)
+    return DealStats(
+        deals=1,
+        deals_with_special=int(special),
+        lines=len(deal.lines),
+        extra_discount_sum=extra.quantize(Decimal("0.000001")),
+        lost=int(deal.status == LOST),
+        lost_on_price=int(deal.status == LOST and deal.lost_reason == "price"),
+        won=int(deal.status == WON),
+        won_with_special=int(deal.status == WON and granted),
+    )
+
+
+def update_deal_stats(deal: Deal) -> None:
+    """Apply the change of one deal to its partner's statistics as a delta (constant time)."""
+    new = deal_contribution(deal)
+    old = db.session.get(DealStatsContribution, deal.id)
+    partner = db.session.get(PartnerDealStats, deal.partner_id)
+    if partner is None:
+        partner = PartnerDealStats(partner_id=deal.partner_id)
         for name in STAT_FIELDS:
-            setattr(row, name, getattr(stats, name))
+            setattr(partner, name, Decimal(0) if name == "extra_discount_sum" else 0)
+        db.session.add(partner)
+    if old is None:
+        old = DealStatsContribution(deal_id=deal.id, partner_id=deal.partner_id)
+        for name in STAT_FIELDS:
+            setattr(old, name, Decimal(0) if name == "extra_discount_sum" else 0)
+        db.session.add(old)
+    for name in STAT_FIELDS:
+        value = getattr(new, name)
+        setattr(partner, name, getattr(partner, name) + value - getattr(old, name))
+        setattr(old, name, value)
+
+
+def refresh_partner_stats(partner_ids: list[int]) -> None:
+    """Rebuild these partners' statistics and per-deal contributions from their deals (bulk:
+    `flask deals refresh-stats`, after a tier policy change or a bulk load)."""
+    partner_ids = [pid for pid in set(partner_ids) if pid is not None]
+    if not partner_ids:
+        return
+    db.session.execute(
+        delete(DealStatsContribution).where(DealStatsContribution.partner_id.in_(partner_ids))
+    )
+    extra = (1 - TierPolicy.discount_rate) - DealLine.requested_unit_price / Product.list_price
+
+    def flag(condition):
+        return func.max(case((condition, 1), else_=0))
+
+    per_deal = (
+        select(
+            Deal.id,
+            Deal.partner_id,
+            literal(1),
+            flag(DealLine.special_status != "none"),
+            func.count(DealLine.id),
+            func.sum(case((extra > 0, extra), else_=0)),
+            flag(Deal.status == LOST),
+            flag(and_(Deal.status == LOST, Deal.lost_reason == "price")),
+            flag(Deal.status == WON),
+            flag(and_(Deal.status == WON, DealLine.special_status == "approved")),
+        )
+        .join(DealLine, DealLine.deal_id == Deal.id)
+        .join(Product, Product.id == DealLine.product_id)
+        .join(Partner, Partner.id == Deal.partner_id)
+        .join(TierPolicy, TierPolicy.tier == Partner.tier)
+        .where(
+            Deal.partner_id.in_(partner_ids),
+            Deal.kind == CHANNEL,
+            Deal.status != DRAFT,
+            Deal.strategic_exception.is_(False),
+        )
+        .group_by(Deal.id, Deal.partner_id)
+    )
+    db.session.execute(
+        insert(DealStatsContribution).from_select(["deal_id", "partner_id", *STAT_FIELDS], per_deal)
+    )
+    totals = {
+        row[0]: row[1:]
+        for row in db.session.execute(
+            select(
+                DealStatsContribution.partner_id,
+                *[func.sum(getattr(DealStatsContribution, name)) for name in STAT_FIELDS],
+            )
+            .where(DealStatsContribution.partner_id.in_(partner_ids))
+            .group_by(DealStatsContribution.partner_id)
+        )
+    }
+    for pid in partner_ids:
+        values = totals.get(pid, (0,) * len(STAT_FIELDS))
+        row = db.session.get(PartnerDealStats, pid) or PartnerDealStats(partner_id=pid)
+        for name, value in zip(STAT_FIELDS, values, strict=True):
+            value = value or 0
+            setattr(row, name, Decimal(str(value)) if name == "extra_discount_sum" else int(value))
         db.session.add(row)
     db.session.flush()
 

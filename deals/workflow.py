@@ -203,9 +203,9 @@ def record_deal_event(
     )
     if deal.kind == CHANNEL and deal.partner_id is not None:
         # Every change of a deal passes here: keep the partner's price-only statistics current.
-        from deals.partner_stats import refresh_partner_stats
+        from deals.partner_stats import update_deal_stats
 
-        refresh_partner_stats([deal.partner_id])
+        update_deal_stats(deal)
 
 
 def _resolve_customer(data: DealInput, errors: dict[str, str]) -> EndCustomer | None:

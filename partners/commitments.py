@@ -181,7 +181,6 @@ def _committed_line_totals(commitments: list[StockCommitment]) -> dict[int, list
     rows = db.session.execute(
         select(
             StockOrder.partner_id,
-            StockOrder.order_date,
             product.product_line,
             StockOrderLine.product_id,
             func.sum(StockOrderLine.quantity),
@@ -191,7 +190,6 @@ def _committed_line_totals(commitments: list[StockCommitment]) -> dict[int, list
         .where(db.or_(*periods))
         .group_by(
             StockOrder.partner_id,
-            StockOrder.order_date,
             product.product_line,
             StockOrderLine.product_id,
         )
@@ -201,9 +199,9 @@ def _committed_line_totals(commitments: list[StockCommitment]) -> dict[int, list
         commitment = by_id[line.commitment_id]
         quantity = sum(
             int(qty)
-            for partner_id, day, product_line, product_id, qty in rows
+            # one commitment per partner here, so its rows are already within its period
+            for partner_id, product_line, product_id, qty in rows
             if partner_id == commitment.partner_id
-            and commitment.period_start <= day <= commitment.period_end
             and (
                 (line.product_id is not None and product_id == line.product_id)
                 or (line.product_id is None and product_line == line.product_line)

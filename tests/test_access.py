@@ -66,6 +66,10 @@ EXPECTED = {
     "api.get_deal": ALL,
     "api.create_deal": {"partner", "rep"},
     "api.decide_deal": {"admin", "manager"},
+    "api.get_partner": {"admin", "manager", "finance", "partner"},
+    "api.partner_prices": ALL,
+    "api.create_commitment": {"admin", "manager"},
+    "api.create_stock_order": {"admin", "manager"},
 }
 
 

@@ -137,7 +137,7 @@ def test_each_role_gets_what_the_matrix_says_with_a_token(
     """Every GET route of the API, called with a Bearer token of each role."""
     partner = make_partner()
     plain = token_for(make_user(role, partner=partner if role == "partner" else None))
-    args = {"deal_id": make_deal(partner=partner).id}
+    args = {"deal_id": make_deal(partner=partner).id, "partner_id": partner.id}
     queries = {"api.match_customers": {"q": "测试客户"}}
     failures = []
     for rule in app.url_map.iter_rules():

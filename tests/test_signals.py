@@ -149,3 +149,32 @@ def test_stored_statistics_follow_the_workflow(
     db.session.commit()
     share = price_only_for([partner.id])[partner.id].signals[1]
     assert share.name == "special_price_share" and share.value == D("1.0000") and share.fired
+
+
+def test_incremental_statistics_match_a_full_rebuild(app, make_partner, make_user, make_deal):
+    from app import db
+    from deals.partner_stats import refresh_partner_stats, stored_stats
+    from deals.special_prices import decide_special_price
+    from deals.workflow import approve_deal, close_deal, submit_deal
+
+    partner = make_partner(tier="silver")
+    user, admin = make_user("partner", partner=partner), make_user("admin")
+    deals = [
+        make_deal(partner=partner, unit_price=price, status="draft", created_by=user)
+        for price in ("9000.00", "7000.00", "9500.00")
+    ]
+    for deal in deals:
+        submit_deal(deal, user)
+    decide_special_price(deals[1], deals[1].lines[0], admin, approve=False)
+    deals[1].strategic_exception = True
+    for deal in deals[1:]:
+        approve_deal(deal, admin, None)
+    close_deal(deals[2], user, "lost", "price")
+    db.session.commit()
+    incremental = stored_stats([partner.id])[partner.id]
+    refresh_partner_stats([partner.id])
+    rebuilt = stored_stats([partner.id])[partner.id]
+    assert incremental.deals == rebuilt.deals
+    assert (incremental.lost, incremental.lost_on_price) == (rebuilt.lost, rebuilt.lost_on_price)
+    assert incremental.deals_with_special == rebuilt.deals_with_special
+    assert abs(incremental.extra_discount_sum - rebuilt.extra_discount_sum) < D("0.0001")

@@ -1,0 +1,254 @@
+"""In a real Chromium: a partner registers a deal, the manager approves it, and resolves a conflict.
+
+The tests share the module's demo server and run in order: the second one approves the deal the
+first one submitted. The third one (conflict) stands on its own.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date, timedelta
+from decimal import ROUND_CEILING, Decimal
+
+import pytest
+from sqlalchemy import select
+
+from tests.browser import screenshot
+
+pytestmark = pytest.mark.browser
+expect = pytest.importorskip("playwright.sync_api").expect
+
+PASSWORD = "demo1234"
+PROJECT_NAME = "浏览器测试数据中心扩容项目"
+GOLD_DISCOUNT = Decimal("0.30")
+
+# What the first test leaves for the second one.
+journey: dict = {}
+
+
+def log_in(page, server, email, password=PASSWORD):
+    page.goto(server.url + "/login")
+    page.get_by_label("Email").fill(email)
+    page.get_by_label("Password").fill(password)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_url(server.url + "/")
+
+
+def nav_link(page, label):
+    return page.get_by_role("navigation", name="Main").get_by_role("link", name=label)
+
+
+@pytest.fixture
+def new_page(browser):
+    """A page in a fresh browser context (its own cookies), for a second user."""
+    context = browser.new_context(viewport={"width": 1280, "height": 900}, locale="en-US")
+    yield context.new_page()
+    context.close()
+
+
+def pick_customer_and_product(app):
+    """A channel customer nobody has registered (so no conflict) and the cheapest product."""
+    from deals.models import Deal, EndCustomer
+    from pricing.models import Product
+
+    with app.app_context():
+        from app import db
+
+        used = select(Deal.customer_id)
+        candidates = db.session.scalars(
+            select(EndCustomer)
+            .where(
+                EndCustomer.coverage == "channel",
+                EndCustomer.owner_rep_id.is_(None),
+                EndCustomer.id.not_in(used),
+            )
+            .order_by(EndCustomer.id)
+        ).all()
+        taken = {
+            c.name[:4]
+            for c in db.session.scalars(select(EndCustomer).where(EndCustomer.id.in_(used)))
+        }
+        # Prefer a company name whose start matches no registered customer (no fuzzy overlap).
+        customer = next(
+            (c for c in candidates if c.name.endswith("有限公司") and c.name[:4] not in taken),
+            candidates[0],
+        )
+        product = db.session.scalars(
+            select(Product)
+            .where(Product.active.is_(True))
+            .order_by(Product.list_price, Product.sku)
+        ).first()
+        return (
+            {"id": customer.id, "name": customer.name},
+            {"id": product.id, "sku": product.sku, "list_price": product.list_price},
+        )
+
+
+def test_partner_registers_a_deal(page, demo_server):
+    customer, product = pick_customer_and_product(demo_server.app)
+    # At or above the gold tier price, whole yuan rounded up: no special price needed.
+    unit_price = (product["list_price"] * (1 - GOLD_DISCOUNT)).quantize(
+        Decimal("1"), rounding=ROUND_CEILING
+    )
+    close_date = (date.today() + timedelta(days=90)).isoformat()
+
+    log_in(page, demo_server, "partner@example.com")
+    nav_link(page, "Registrations").click()
+    page.get_by_role("link", name="New registration").click()
+    page.wait_for_url(re.compile(r"/registrations/new$"))
+    assert page.locator("h1").inner_text() == "New registration"
+
+    # Customer type-ahead: type part of the name, pick the suggestion.
+    search = page.get_by_role("combobox", name="End customer")
+    search.press_sequentially(customer["name"][:-2], delay=30)
+    option = page.get_by_role("listbox", name="Matching customers").get_by_role(
+        "option", name=customer["name"]
+    )
+    option.first.click()
+    assert search.input_value() == customer["name"]
+    assert page.locator("#customer_id").input_value() == str(customer["id"])
+    assert (
+        "Existing customer selected: " + customer["name"]
+        in page.locator("#customer-picked").inner_text()
+    )
+    assert page.locator("#new-customer").is_hidden()
+
+    page.get_by_label("Project name").fill(PROJECT_NAME)
+    page.get_by_label("Estimated value (CNY)").fill("1,200,000")
+    page.get_by_label("Expected close date").fill(close_date)
+    page.get_by_label("Stage").select_option(label="Evaluation")
+    page.get_by_label("Funding source").select_option(label="Own budget")
+    line = page.get_by_role("group", name="Line 1")
+    line.get_by_label("Product").select_option(value=str(product["id"]))
+    line.get_by_label("Quantity").fill("1.5")
+    line.get_by_label("Requested unit price (CNY)").fill(str(unit_price))
+    screenshot(page, "registration-form")
+    page.get_by_role("button", name="Submit", exact=True).click()
+
+    # Back on the form: the message sits next to the quantity and what was typed is kept.
+    error = page.locator("#lines-0-quantity-error")
+    error.wait_for()
+    assert error.inner_text() == "The quantity must be a positive whole number."
+    quantity = page.get_by_role("group", name="Line 1").get_by_label("Quantity")
+    assert quantity.get_attribute("aria-invalid") == "true"
+    assert quantity.get_attribute("aria-describedby") == "lines-0-quantity-error"
+    assert quantity.input_value() == "1.5"
+    assert page.get_by_label("Project name").input_value() == PROJECT_NAME
+    assert page.get_by_label("Estimated value (CNY)").input_value() == "1,200,000"
+    assert page.get_by_label("Expected close date").input_value() == close_date
+    assert page.get_by_role("combobox", name="End customer").input_value() == customer["name"]
+    assert page.locator("#customer_id").input_value() == str(customer["id"])
+    line = page.get_by_role("group", name="Line 1")
+    assert line.get_by_label("Product").input_value() == str(product["id"])
+    assert line.get_by_label("Requested unit price (CNY)").input_value() == str(unit_price)
+    # Only the quantity is wrong.
+    assert page.locator("p.error").count() == 1
+    screenshot(page, "registration-error")
+
+    quantity.fill("2")
+    page.get_by_role("button", name="Submit", exact=True).click()
+    page.wait_for_url(re.compile(r"/deals/\d+$"))
+    expect(page.locator(".flash[role=status]")).to_have_text("Submitted.")
+    expect(page.get_by_test_id("deal-status")).to_have_text("Submitted")
+    assert page.locator("h1").inner_text() == PROJECT_NAME
+    body = page.locator("main").inner_text()
+    assert customer["name"] in body
+    assert "¥1,200,000.00" in body
+    screenshot(page, "deal-submitted-partner")
+    journey["deal_url"] = page.url
+    journey["customer"] = customer
+
+
+def test_manager_approves_the_deal(new_page, demo_server):
+    if "deal_url" not in journey:
+        pytest.skip("the registration test did not submit a deal")
+    page = new_page
+    log_in(page, demo_server, "manager@example.com")
+    nav_link(page, "Approval queue").click()
+    page.wait_for_url(re.compile(r"/queue"))
+    row = page.get_by_role("row").filter(has_text=PROJECT_NAME)
+    assert row.count() == 1
+    assert journey["customer"]["name"] in row.inner_text()
+    screenshot(page, "queue")
+    row.get_by_role("link", name=PROJECT_NAME).click()
+    page.wait_for_url(journey["deal_url"])
+    assert page.get_by_test_id("deal-status").inner_text() == "Submitted"
+
+    page.get_by_role("button", name="Approve (180 days protection)").click()
+    expect(page.get_by_test_id("deal-status")).to_have_text("Approved")
+    facts = page.locator("dl.facts").first.inner_text()
+    match = re.search(r"Protection until\s+(\d{4}-\d{2}-\d{2})", facts)
+    assert match, facts
+    # Gold: 180 days of protection (counted in UTC, so allow a day either way).
+    until = date.fromisoformat(match.group(1))
+    assert abs((until - (date.today() + timedelta(days=180))).days) <= 1
+    expect(page.locator(".flash[role=status]")).to_have_text(
+        f"Deal approved; protection runs until {until.isoformat()}."
+    )
+    screenshot(page, "deal-approved")
+
+
+def open_partner_overlap(app, manager_email):
+    """An open partner_overlap conflict between two partners both owned by the manager."""
+    from accounts.models import User
+    from deals.models import Conflict
+
+    with app.app_context():
+        from app import db
+
+        manager = db.session.scalar(select(User).where(User.email == manager_email))
+        for conflict in db.session.scalars(
+            select(Conflict)
+            .where(Conflict.kind == "partner_overlap", Conflict.status == "open")
+            .order_by(Conflict.id)
+        ):
+            other = conflict.other_deal
+            if (
+                other is not None
+                and conflict.deal.partner.owner_id == manager.id
+                and other.partner is not None
+                and other.partner.owner_id == manager.id
+            ):
+                return {
+                    "id": conflict.id,
+                    "project": conflict.deal.project_name,
+                    "other_project": other.project_name,
+                }
+    return None
+
+
+def test_manager_resolves_a_partner_overlap(new_page, demo_server):
+    page = new_page
+    email = "manager@example.com"
+    conflict = open_partner_overlap(demo_server.app, email)
+    if conflict is None:
+        email = "admin@example.com"
+        conflict = open_partner_overlap(demo_server.app, "manager2@example.com")
+    assert conflict is not None, "the demo data has no open partner_overlap conflict"
+
+    log_in(page, demo_server, email)
+    nav_link(page, "Conflicts").click()
+    page.get_by_label("Status").select_option(label="Open")
+    page.get_by_label("Kind").select_option(label="Two partners registering the same customer")
+    page.get_by_role("button", name="Filter").click()
+    page.wait_for_url(re.compile(r"status=open"))
+    card = (
+        page.locator("article.conflict")
+        .filter(has_text=conflict["project"])
+        .filter(has_text=conflict["other_project"])
+        .first
+    )
+    card.get_by_role("link", name="Two partners registering the same customer").click()
+    page.wait_for_url(demo_server.url + f"/conflicts/{conflict['id']}")
+    assert "open" in page.locator("h1").inner_text()
+
+    page.get_by_label("Channel keeps it").check()
+    page.get_by_label("Note").fill("两家伙伴确认由先报备方跟进（浏览器测试）")
+    page.get_by_role("button", name="Resolve conflict").click()
+    expect(page.locator(".flash[role=status]")).to_have_text("Conflict resolved: Channel keeps it.")
+    assert "resolved" in page.locator("h1").inner_text()
+    decision = page.locator("section.card").first.inner_text()
+    assert "Channel keeps it by" in decision
+    assert "两家伙伴确认由先报备方跟进（浏览器测试）" in decision
+    assert page.get_by_role("button", name="Resolve conflict").count() == 0
+    screenshot(page, "conflict-resolved")
