@@ -95,6 +95,7 @@ def create_app(test_config: dict | None = None) -> Flask:
 
     from accounts.cli import users_cli
     from accounts.views import bp as accounts_bp
+    from api.statements import bp as api_statements_bp
     from api.views import bp as api_bp
     from deals.cli import customers_cli, deals_cli
     from deals.registration_views import bp as registrations_bp
@@ -112,6 +113,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(finance_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # token-authenticated JSON: no cookies, so CSRF does not apply
+    app.register_blueprint(api_statements_bp)
+    csrf.exempt(api_statements_bp)
     app.cli.add_command(deals_cli)
     app.cli.add_command(customers_cli)
     app.cli.add_command(users_cli)

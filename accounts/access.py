@@ -70,6 +70,8 @@ NAVIGATION = [
     ("deals.list_customers", "End customers", (ADMIN, MANAGER, REP, FINANCE)),
     ("partners.list_tier_policies", "Tier policies", (ADMIN, MANAGER, FINANCE)),
     ("pricing.price_list", "Price list", (PARTNER,)),
+    ("finance.statements", "Statements", (ADMIN, MANAGER, FINANCE, PARTNER)),
+    ("finance.imports", "Imports", (ADMIN, MANAGER, FINANCE)),
     ("partners.tier_review", "Tier review", (ADMIN, MANAGER)),
     ("partners.edit_settings", "Thresholds", (ADMIN,)),
     ("accounts.list_users", "Users", (ADMIN,)),

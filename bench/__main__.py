@@ -1,12 +1,14 @@
-"""`python -m bench deals|partners`: seed a large channel and time its checks and pages.
+"""`python -m bench deals|partners|statements`: seed a large channel and time its checks and pages.
 
 deals: the conflict check and the approval queue; partners: attainment and signals on the
-partners list page.
+partners list page; statements: the partner and channel Excel statements.
 
     python -m bench partners [--db sqlite|postgresql|both] [--partners 2000]
                              [--order-lines 2000000] [--requests 50] [--small] [--explain]
     python -m bench deals [--db sqlite|postgresql|both] [--customers 200000] [--deals 1000000]
                           [--submissions 1000] [--small] [--keep] [--explain] [--profile]
+    python -m bench statements [--db sqlite|postgresql|both] [--partners 2000] [--lines 2000000]
+                               [--big-lines 100000] [--repeat 3] [--small] [--keep]
 
 PostgreSQL runs on a fresh database created on the server of BENCH_DATABASE_URL (or
 TEST_DATABASE_URL) and dropped at the end (unless --keep); SQLite in a temporary file.
@@ -76,16 +78,47 @@ def _parser() -> argparse.ArgumentParser:
     partners.add_argument(
         "--explain", action="store_true", help="print the plans of the grouped order queries"
     )
+
+    statements = commands.add_parser(
+        "statements", help="partner and channel statement exports (Excel) on a large channel"
+    )
+    statements.add_argument(
+        "--db",
+        choices=("sqlite", "postgresql", "both"),
+        default="both" if server else "sqlite",
+        help="database(s) to measure (default: both when BENCH_DATABASE_URL or "
+        "TEST_DATABASE_URL is set, else sqlite)",
+    )
+    statements.add_argument("--partners", type=int, help="partners (default 2,000)")
+    statements.add_argument(
+        "--lines", type=int, help="stock order lines in the year (default 2,000,000)"
+    )
+    statements.add_argument(
+        "--big-lines", type=int, help="of which the measured partner's (default 100,000)"
+    )
+    statements.add_argument("--deals", type=int, help="deals, 1-3 lines each (default 60,000)")
+    statements.add_argument("--repeat", type=int, default=3, help="runs of each measurement")
+    statements.add_argument(
+        "--small",
+        action="store_true",
+        help="quick check: 200 partners, 200,000 lines (20,000 of one partner)",
+    )
+    statements.add_argument("--seed", type=int, default=20261123, help="random seed")
+    statements.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] not in ("deals", "partners", "-h", "--help"):
+    if not argv or argv[0] not in ("deals", "partners", "statements", "-h", "--help"):
         # `python -m bench [options]` (make bench) runs the one benchmark there is.
         argv = ["deals", *argv]
     args = parser.parse_args(argv)
+    if args.command == "statements":
+        from bench.statements import run
+
+        return run(args)
     if args.command == "partners":
         from bench.partners import run
 

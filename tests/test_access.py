@@ -70,12 +70,23 @@ EXPECTED = {
     "api.partner_prices": ALL,
     "api.create_commitment": {"admin", "manager"},
     "api.create_stock_order": {"admin", "manager"},
+    "finance.statements": {"admin", "manager", "finance", "partner"},
+    "finance.partner_statement": {"admin", "manager", "finance", "partner"},
+    "finance.channel_statement": {"admin", "manager", "finance"},
+    "finance.statement_job": {"admin", "manager", "finance", "partner"},
+    "finance.statement_job_status": {"admin", "manager", "finance", "partner"},
+    "finance.download_statement_job": {"admin", "manager", "finance", "partner"},
+    "finance.imports": {"admin", "manager", "finance"},
+    "finance.import_template": {"admin", "manager", "finance"},
+    "finance.upload_import": {"admin", "manager", "finance"},
+    "api_statements.partner_statement": {"admin", "manager", "finance", "partner"},
+    "api_statements.channel_statement": {"admin", "manager", "finance"},
 }
 
 
 def is_token_only(endpoint: str) -> bool:
     """API endpoints ignore the browser session: without a Bearer token they answer 401."""
-    return endpoint.startswith("api.")
+    return endpoint.split(".", 1)[0] in ("api", "api_statements")
 
 
 def routes(app):
@@ -103,6 +114,8 @@ def sample_args(make_partner, make_product, make_customer, make_user, make_deal)
     from accounts.tokens import create_token
     from app import db
     from deals.models import Conflict
+    from finance.jobs import create_job
+    from finance.statements import StatementScope, statement_period
 
     partner = make_partner()
     account = make_customer(coverage="direct", owner_rep=make_user("rep"))
@@ -111,6 +124,7 @@ def sample_args(make_partner, make_product, make_customer, make_user, make_deal)
     deal = make_deal(partner=partner, status="draft")
     conflict = Conflict(kind="named_account", deal_id=deal.id, account_id=account.id, evidence={})
     db.session.add(conflict)
+    job = create_job(finance, StatementScope(partner_id=partner.id), statement_period("2026"), "en")
     db.session.commit()
 
     def claim(user):
@@ -134,6 +148,8 @@ def sample_args(make_partner, make_product, make_customer, make_user, make_deal)
             "user_id": finance.id,
             "token_id": token.id,
             "tier": "gold",
+            "job_id": job.id,
+            "kind": "stock_orders",
         },
     }
 
