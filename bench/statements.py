@@ -576,7 +576,8 @@ def bare_openpyxl_write(sheets, out) -> int:
             cell.font = bold
             header.append(cell)
         ws.append(header)
-        formats = [NUMBER_FORMATS.get(c.kind) for c in columns]
+        # As the statement writes them: whole numbers in General format, the rest formatted.
+        formats = [None if c.kind == "int" else NUMBER_FORMATS.get(c.kind) for c in columns]
         for row in rows:
             values = []
             for value, number_format in zip(row, formats, strict=True):
@@ -645,7 +646,16 @@ class Report:
             return statistics.median(r[key] for r in runs)
 
         partner_s, bare_s = med(self.partner_runs, "seconds"), med(self.bare_runs, "seconds")
-        ratio = partner_s / bare_s
+        # Each export is paired with the bare write run right after it, so a busy moment on
+        # the machine weighs on both sides of a ratio: the median of the paired ratios.
+        ratios = [
+            p["seconds"] / b["seconds"]
+            for p, b in zip(self.partner_runs, self.bare_runs, strict=True)
+        ]
+        ratio = statistics.median(ratios)
+        best = min(r["seconds"] for r in self.partner_runs) / min(
+            r["seconds"] for r in self.bare_runs
+        )
         partner_mb = max(r["peak_mb"] for r in self.partner_runs)
         channel_s = med(self.channel_runs, "seconds")
         channel_mb = max(r["peak_mb"] for r in self.channel_runs)
@@ -668,7 +678,9 @@ class Report:
                 bare_s,
                 ", ".join(f"{r['seconds']:.2f}" for r in self.bare_runs),
             ),
-            f"      ratio {ratio:.2f} (target ≤ {TARGET_RATIO}: {ok[ratio <= TARGET_RATIO]}); "
+            f"      ratio {ratio:.2f}, median of the runs' ratios "
+            f"[{', '.join(f'{r:.2f}' for r in ratios)}], best against best {best:.2f} "
+            f"(target ≤ {TARGET_RATIO}: {ok[ratio <= TARGET_RATIO]});\n      "
             f"peak RSS {partner_mb:.0f} MB, {p['start_mb']:.0f} MB before the export "
             f"(target < {TARGET_PARTNER_MB} MB: {ok[partner_mb < TARGET_PARTNER_MB]}); "
             f"bare write peak {max(r['peak_mb'] for r in self.bare_runs):.0f} MB "

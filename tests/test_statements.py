@@ -430,7 +430,8 @@ def test_partner_statement_workbook_reconciles_with_the_page(client, login_as, q
     assert lines[1][3].value == "B 交换机" and lines[1][4].value == "网络"
     assert money(lines[1][6].value) == D("699.99") and money(lines[1][7].value) == D("2099.97")
     assert lines[0][0].number_format == "yyyy-mm-dd" and lines[0][5].data_type == "n"
-    assert lines[0][7].number_format == CNY and lines[0][5].number_format == "#,##0"
+    assert lines[0][7].number_format == CNY and lines[0][5].number_format == "General"
+    assert orders["F5"].number_format == "#,##0" and orders["H5"].number_format == CNY
     assert [c.value for c in lines[3]][:1] == ["Total"]
     assert orders["H5"].value == "=SUM(H2:H4)" and orders["F5"].value == "=SUM(F2:F4)"
     assert money(cell_value(wb, "Stock orders", "H5")) == D("106099.97")
