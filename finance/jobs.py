@@ -199,7 +199,6 @@ def run_job(app: Flask, job_id: int) -> None:
                     out,
                     lang=lang,
                     via="job",
-                    max_rows=app.config.get("EXPORT_MAX_ROWS") or 1_048_576,
                     progress=progress,
                     on_figures=progress.figures,
                 )

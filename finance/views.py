@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from datetime import date
 from io import BytesIO
 from tempfile import SpooledTemporaryFile
 
@@ -234,7 +235,17 @@ def statements():
         owners=_owner_choices() if current_user.role in (ADMIN, FINANCE) else [],
         languages=LANGUAGES,
         jobs=jobs,
+        period_years=_period_years(args.get("period", "")),
     )
+
+
+def _period_years(period: str) -> list[int]:
+    """The years the period picker suggests: this one, the last, and the one asked for."""
+    this_year = date.today().year
+    years = {this_year, this_year - 1}
+    if period[:4].isdigit():
+        years.add(int(period[:4]))
+    return sorted(years, reverse=True)
 
 
 # --- direct downloads --------------------------------------------------------------------------

@@ -602,7 +602,9 @@ def write_statement(
     written = 0
 
     def table(key, columns, empty, freeze="A2"):
-        report = (lambda n: progress(key, n)) if progress is not None else None
+        # Progress counts detail rows, as the job's expected total does (not the summary's).
+        detail = progress is not None and key != "summary"
+        report = (lambda n: progress(key, n)) if detail else None
         return TableWriter(
             wb,
             styles,

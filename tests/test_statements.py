@@ -839,3 +839,26 @@ def test_browser_session_does_not_open_the_statements_api(client, login_as, make
     assert (
         client.get(f"/api/v1/statements/partner/{partner.id}.xlsx?period=2026").status_code == 401
     )
+
+
+def test_purge_removes_old_exports_and_their_files(app, runner, make_user, make_partner, tmp_path):
+    from datetime import timedelta
+
+    from accounts.models import utcnow
+    from finance.jobs import create_job, export_folder
+
+    user = make_user("finance")
+    partner = make_partner()
+    old, recent = (
+        create_job(user, StatementScope(partner_id=partner.id), _period(), "en") for _ in range(2)
+    )
+    for job in (old, recent):
+        job.status = "done"
+        (export_folder() / job.file_name).write_bytes(b"xlsx")
+    old.created_at = utcnow() - timedelta(days=8)
+    db.session.commit()
+    old_file = export_folder() / old.file_name
+    result = runner.invoke(args=["finance", "purge-exports", "--days", "7"])
+    assert result.exit_code == 0 and "1 export(s) removed." in result.output
+    assert not old_file.exists() and (export_folder() / recent.file_name).exists()
+    assert db.session.scalars(select(ExportJob.id)).all() == [recent.id]
