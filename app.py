@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from flask import Flask, redirect, render_template, url_for
+from flask import Flask, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user
@@ -14,6 +16,8 @@ from flask_sqlalchemy import SQLAlchemy
 from flask_wtf.csrf import CSRFProtect
 from sqlalchemy import MetaData
 from sqlalchemy.orm import DeclarativeBase
+
+import i18n
 
 # Stable constraint names so Alembic migrations are identical on SQLite and PostgreSQL.
 NAMING_CONVENTION = {
@@ -89,7 +93,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     )
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please log in to continue."
+    login_manager.login_message = _l("Please log in to continue.")
+    i18n.init_app(app)
     csrf.init_app(app)
     limiter.init_app(app)
 
@@ -101,6 +106,8 @@ def create_app(test_config: dict | None = None) -> Flask:
     from deals.registration_views import bp as registrations_bp
     from deals.views import bp as deals_bp
     from finance.views import bp as finance_bp
+    from notifications.cli import notifications_cli
+    from notifications.views import bp as notifications_bp
     from partners.views import bp as partners_bp
     from pricing.views import bp as pricing_bp
     from seed import seed_demo_command
@@ -111,6 +118,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(deals_bp)
     app.register_blueprint(registrations_bp)
     app.register_blueprint(finance_bp)
+    app.register_blueprint(notifications_bp)
     app.register_blueprint(api_bp)
     csrf.exempt(api_bp)  # token-authenticated JSON: no cookies, so CSRF does not apply
     app.register_blueprint(api_statements_bp)
@@ -118,6 +126,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.cli.add_command(deals_cli)
     app.cli.add_command(customers_cli)
     app.cli.add_command(users_cli)
+    app.cli.add_command(notifications_cli)
     app.cli.add_command(seed_demo_command)
 
     # Partner pages show price-only flags computed from deals, a package to their right:
@@ -137,30 +146,40 @@ def create_app(test_config: dict | None = None) -> Flask:
     def index():
         if not current_user.is_authenticated:
             return redirect(url_for("accounts.login"))
-        progress = None
-        if current_user.partner_id is not None:
-            from datetime import date
+        from dashboards.views import home
 
-            from partners.commitments import attainments
+        return home()
 
-            progress = attainments([current_user.partner_id], date.today()).get(
-                current_user.partner_id
-            )
-        return render_template("home.html", progress=progress)
+    def api_request() -> bool:
+        return request.path == "/api" or request.path.startswith("/api/")
 
     @app.errorhandler(404)
     def not_found(error):
-        return render_template("error.html", code=404, message="Page not found."), 404
+        if api_request():  # an unknown API address answers JSON like the rest of the API
+            return jsonify(error="Not found."), 404
+        return render_template("error.html", code=404, message=_("Page not found.")), 404
+
+    @app.errorhandler(405)
+    def method_not_allowed(error):
+        if api_request():
+            response = jsonify(error="This method is not allowed here.")
+            response.status_code = 405
+            response.headers["Allow"] = ", ".join(error.valid_methods or [])
+            return response
+        return error
 
     @app.errorhandler(403)
     def forbidden(error):
-        return render_template("error.html", code=403, message="You may not use this page."), 403
+        return (
+            render_template("error.html", code=403, message=_("You may not use this page.")),
+            403,
+        )
 
     @app.errorhandler(429)
     def too_many(error):
         return (
             render_template(
-                "error.html", code=429, message="Too many attempts. Wait a minute and try again."
+                "error.html", code=429, message=_("Too many attempts. Wait a minute and try again.")
             ),
             429,
         )

@@ -6,6 +6,7 @@ from collections.abc import Callable
 from functools import wraps
 
 from flask import abort, current_app, request, url_for
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP
@@ -58,25 +59,25 @@ def safe_next_url(target: str | None) -> str | None:
 
 # endpoint, label, roles
 NAVIGATION = [
-    ("index", "Home", (ADMIN, MANAGER, REP, FINANCE, PARTNER)),
-    ("deals.approval_queue", "Approval queue", (ADMIN, MANAGER)),
-    ("registrations.list_registrations", "Registrations", (PARTNER,)),
-    ("registrations.list_direct_deals", "Direct deals", (REP,)),
-    ("deals.list_deals", "Deals", (ADMIN, MANAGER, REP, FINANCE)),
-    ("deals.list_conflicts", "Conflicts", (ADMIN, MANAGER, REP, FINANCE)),
-    ("partners.list_partners", "Partners", (ADMIN, MANAGER, REP, FINANCE)),
-    ("partners.my_partner", "My company", (PARTNER,)),
-    ("pricing.list_products", "Products", (ADMIN, MANAGER, REP, FINANCE)),
-    ("deals.list_customers", "End customers", (ADMIN, MANAGER, REP, FINANCE)),
-    ("partners.list_tier_policies", "Tier policies", (ADMIN, MANAGER, FINANCE)),
-    ("pricing.price_list", "Price list", (PARTNER,)),
-    ("finance.statements", "Statements", (ADMIN, MANAGER, FINANCE, PARTNER)),
-    ("finance.imports", "Imports", (ADMIN, MANAGER, FINANCE)),
-    ("partners.tier_review", "Tier review", (ADMIN, MANAGER)),
-    ("partners.edit_settings", "Thresholds", (ADMIN,)),
-    ("accounts.list_users", "Users", (ADMIN,)),
-    ("accounts.audit_log", "Audit log", (ADMIN,)),
-    ("accounts.profile", "Profile", (ADMIN, MANAGER, REP, FINANCE, PARTNER)),
+    ("index", _l("Home"), (ADMIN, MANAGER, REP, FINANCE, PARTNER)),
+    ("deals.approval_queue", _l("Approval queue"), (ADMIN, MANAGER)),
+    ("registrations.list_registrations", _l("Registrations"), (PARTNER,)),
+    ("registrations.list_direct_deals", _l("Direct deals"), (REP,)),
+    ("deals.list_deals", _l("Deals"), (ADMIN, MANAGER, REP, FINANCE)),
+    ("deals.list_conflicts", _l("Conflicts"), (ADMIN, MANAGER, REP, FINANCE)),
+    ("partners.list_partners", _l("Partners"), (ADMIN, MANAGER, REP, FINANCE)),
+    ("partners.my_partner", _l("My company"), (PARTNER,)),
+    ("pricing.list_products", _l("Products"), (ADMIN, MANAGER, REP, FINANCE)),
+    ("deals.list_customers", _l("End customers"), (ADMIN, MANAGER, REP, FINANCE)),
+    ("partners.list_tier_policies", _l("Tier policies"), (ADMIN, MANAGER, FINANCE)),
+    ("pricing.price_list", _l("Price list"), (PARTNER,)),
+    ("finance.statements", _l("Statements"), (ADMIN, MANAGER, FINANCE, PARTNER)),
+    ("finance.imports", _l("Imports"), (ADMIN, MANAGER, FINANCE)),
+    ("partners.tier_review", _l("Tier review"), (ADMIN, MANAGER)),
+    ("partners.edit_settings", _l("Thresholds"), (ADMIN,)),
+    ("accounts.list_users", _l("Users"), (ADMIN,)),
+    ("accounts.audit_log", _l("Audit log"), (ADMIN,)),
+    ("accounts.profile", _l("Profile"), (ADMIN, MANAGER, REP, FINANCE, PARTNER)),
 ]
 
 

@@ -7,11 +7,63 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy import inspect
 
 from accounts.models import AuditLog
 from app import db
+
+# What the audit page shows for the action and record codes stored in the log.
+ACTION_LABELS = {
+    "create": _l("created"),
+    "update": _l("changed"),
+    "token_created": _l("API token created"),
+    "token_revoked": _l("API token revoked"),
+    "commitment_recorded": _l("stock commitment recorded"),
+    "stock_order_recorded": _l("stock order recorded"),
+    "tier_changed": _l("tier changed"),
+    "setting_changed": _l("threshold changed"),
+    "export": _l("exported"),
+    "download": _l("downloaded"),
+    "import": _l("imported"),
+    "import_refused": _l("import refused"),
+    "conflict_opened": _l("conflict opened"),
+    "conflict_resolved": _l("conflict resolved"),
+}
+ENTITY_LABELS = {
+    "User": _l("User"),
+    "ApiToken": _l("API token"),
+    "Partner": _l("Partner"),
+    "TierPolicy": _l("Tier policy"),
+    "StockCommitment": _l("Stock commitment"),
+    "StockOrder": _l("Stock order"),
+    "Setting": _l("Threshold"),
+    "Product": _l("Product"),
+    "PriceList": _l("Price list"),
+    "EndCustomer": _l("End customer"),
+    "Deal": _l("Deal"),
+    "Conflict": _l("Conflict"),
+    "Statement": _l("Statement"),
+    "Import": _l("Import"),
+}
+
+
+def english(value: Any) -> Any:
+    """Lazy (translatable) strings as their English text, in dicts and lists too.
+
+    The log is read in the reader's language, not the writer's: it keeps the English source.
+    """
+    if isinstance(value, LazyString):
+        with force_locale("en"):
+            return str(value)
+    if isinstance(value, dict):
+        return {k: english(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [english(v) for v in value]
+    return value
 
 
 def _plain(value: Any) -> Any:
@@ -50,9 +102,9 @@ def record_audit(
         action=action,
         entity_type=type(entity).__name__ if not isinstance(entity, str) else entity,
         entity_id=getattr(entity, "id", None),
-        summary=summary[:300],
-        before=before,
-        after=after,
+        summary=english(summary)[:300],
+        before=english(before),
+        after=english(after),
         user_id=user_id,
     )
     db.session.add(entry)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from flask_login import UserMixin
 from sqlalchemy import JSON, DateTime, ForeignKey, String, TypeDecorator
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -43,11 +44,11 @@ FINANCE = "finance"
 PARTNER = "partner"
 
 ROLES = {
-    ADMIN: "Administrator",
-    MANAGER: "Channel manager",
-    REP: "Direct sales rep",
-    FINANCE: "Finance",
-    PARTNER: "Partner user",
+    ADMIN: _l("Administrator"),
+    MANAGER: _l("Channel manager"),
+    REP: _l("Direct sales rep"),
+    FINANCE: _l("Finance"),
+    PARTNER: _l("Partner user"),
 }
 VENDOR_ROLES = (ADMIN, MANAGER, REP, FINANCE)
 
@@ -65,6 +66,8 @@ class User(UserMixin, db.Model):
     )
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # 'en' or 'zh' once chosen on the profile; None: the browser's Accept-Language decides.
+    language: Mapped[str | None] = mapped_column(String(8))
 
     partner: Mapped[Any] = relationship("Partner", foreign_keys=[partner_id])
 

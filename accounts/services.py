@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from accounts.audit import record_audit, snapshot
@@ -22,12 +23,12 @@ class UserError(ValueError):
 
 def _check(email: str, role: str, partner_id: int | None, user_id: int | None) -> None:
     if role not in ROLES:
-        raise UserError("role", f"Unknown role {role!r}.")
+        raise UserError("role", _("Unknown role %(role)s.", role=role))
     if role == PARTNER and not partner_id:
-        raise UserError("partner_id", "A partner user must belong to a partner.")
+        raise UserError("partner_id", _("A partner user must belong to a partner."))
     existing = db.session.scalar(select(User).where(func.lower(User.email) == email.lower()))
     if existing is not None and existing.id != user_id:
-        raise UserError("email", "A user with this email already exists.")
+        raise UserError("email", _("A user with this email already exists."))
 
 
 def create_user(
@@ -38,7 +39,7 @@ def create_user(
     partner_id = partner_id if role == PARTNER else None
     _check(email, role, partner_id, None)
     if not password or len(password) < 8:
-        raise UserError("password", "At least 8 characters.")
+        raise UserError("password", _("At least 8 characters."))
     user = User(email=email, name=name.strip(), role=role, partner_id=partner_id, active=True)
     user.set_password(password)
     db.session.add(user)

@@ -10,6 +10,7 @@ import hashlib
 import secrets
 from datetime import timedelta
 
+from flask_babel import gettext as _
 from sqlalchemy import Select, select
 
 from accounts.audit import record_audit
@@ -40,11 +41,11 @@ def create_token(user: User, name: str) -> tuple[ApiToken, str]:
     """A new token for ``user``; returns the record and the plain token (shown once, never kept)."""
     name = (name or "").strip()
     if not name:
-        raise TokenError("name", "Give the token a name, e.g. the system that will use it.")
+        raise TokenError("name", _("Give the token a name, e.g. the system that will use it."))
     if len(name) > TOKEN_NAME_MAX:
-        raise TokenError("name", f"At most {TOKEN_NAME_MAX} characters.")
+        raise TokenError("name", _("At most %(count)s characters.", count=TOKEN_NAME_MAX))
     if not user.active:
-        raise TokenError("user", "The user is deactivated.")
+        raise TokenError("user", _("The user is deactivated."))
     plain = secrets.token_urlsafe(32)
     token = ApiToken(
         user_id=user.id, name=name, token_hash=hash_token(plain), prefix=plain[:PREFIX_LENGTH]

@@ -12,11 +12,14 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import force_locale
+from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, or_, select
 
 from accounts import tokens as api_tokens
 from accounts.access import public_route, role_required, safe_next_url
+from accounts.audit import ACTION_LABELS, ENTITY_LABELS
 from accounts.forms import LoginForm, UserForm
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, ROLES, ApiToken, AuditLog, User
 from accounts.services import UserError, create_user, update_user
@@ -46,7 +49,7 @@ def login():
             select(User).where(func.lower(User.email) == form.email.data.strip().lower())
         )
         if user is None or not user.check_password(form.password.data) or not user.active:
-            form.password.errors.append("Email or password is not correct.")
+            form.password.errors.append(_("Email or password is not correct."))
         else:
             login_user(user, remember=form.remember.data)
             return redirect(safe_next_url(request.args.get("next")) or url_for("index"))
@@ -57,7 +60,7 @@ def login():
 @public_route
 def logout():
     logout_user()
-    flash("You are logged out.", "info")
+    flash(_("You are logged out."), "info")
     return redirect(url_for("accounts.login"))
 
 
@@ -102,7 +105,7 @@ def create_user_view():
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
-            flash(f"User {user.email} created.", "success")
+            flash(_("User %(email)s created.", email=user.email), "success")
             return redirect(url_for("accounts.list_users"))
     return render_template("accounts/user_form.html", form=form, user=None)
 
@@ -131,7 +134,7 @@ def edit_user(user_id: int):
             db.session.rollback()
             getattr(form, error.field).errors.append(error.message)
         else:
-            flash(f"User {user.email} saved.", "success")
+            flash(_("User %(email)s saved.", email=user.email), "success")
             return redirect(url_for("accounts.list_users"))
     return render_template("accounts/user_form.html", form=form, user=user)
 
@@ -151,7 +154,13 @@ def audit_log():
     ).all()
     page = db.paginate(stmt, per_page=50)
     return render_template(
-        "accounts/audit.html", page=page, entity=entity, user_q=user_q, entities=entities
+        "accounts/audit.html",
+        page=page,
+        entity=entity,
+        user_q=user_q,
+        entities=entities,
+        action_labels=ACTION_LABELS,
+        entity_labels=ENTITY_LABELS,
     )
 
 
@@ -184,6 +193,22 @@ def profile():
     return _profile_page()
 
 
+@bp.post("/profile/language")
+@role_required(ADMIN, MANAGER, REP, FINANCE, PARTNER)
+def set_language():
+    """The user's language for every page, export and email from now on."""
+    from i18n import LANGUAGES
+
+    language = request.form.get("language", "")
+    if language not in LANGUAGES:
+        abort(400)
+    current_user.language = language
+    db.session.commit()
+    with force_locale(language):
+        flash(_("Language saved."), "success")
+    return redirect(url_for("accounts.profile"))
+
+
 @bp.post("/profile/tokens")
 @role_required(ADMIN, MANAGER, REP, FINANCE, PARTNER)
 def create_token():
@@ -205,9 +230,9 @@ def revoke_token(token_id: int):
     if token is None or token.user_id != current_user.id:
         abort(404)
     if token.revoked_at is not None:
-        flash(f"Token {token.name} was already revoked.", "info")
+        flash(_("Token %(name)s was already revoked.", name=token.name), "info")
     else:
         api_tokens.revoke_token(token)
         db.session.commit()
-        flash(f"Token {token.name} revoked: it no longer opens the API.", "success")
+        flash(_("Token %(name)s revoked: it no longer opens the API.", name=token.name), "success")
     return redirect(url_for("accounts.profile"))

@@ -1,7 +1,8 @@
-"""`python -m bench deals|partners|statements`: seed a large channel and time its checks and pages.
+"""`python -m bench deals|partners|statements|dashboards`: seed a large channel, time it.
 
 deals: the conflict check and the approval queue; partners: attainment and signals on the
-partners list page; statements: the partner and channel Excel statements.
+partners list page; statements: the partner and channel Excel statements; dashboards: each
+role's home page.
 
     python -m bench partners [--db sqlite|postgresql|both] [--partners 2000]
                              [--order-lines 2000000] [--requests 50] [--small] [--explain]
@@ -9,6 +10,7 @@ partners list page; statements: the partner and channel Excel statements.
                           [--submissions 1000] [--small] [--keep] [--explain] [--profile]
     python -m bench statements [--db sqlite|postgresql|both] [--partners 2000] [--lines 2000000]
                                [--big-lines 100000] [--repeat 3] [--small] [--keep]
+    python -m bench dashboards [--db sqlite|postgresql|both] [--requests 50] [--small] [--keep]
 
 PostgreSQL runs on a fresh database created on the server of BENCH_DATABASE_URL (or
 TEST_DATABASE_URL) and dropped at the end (unless --keep); SQLite in a temporary file.
@@ -105,16 +107,52 @@ def _parser() -> argparse.ArgumentParser:
     )
     statements.add_argument("--seed", type=int, default=20261123, help="random seed")
     statements.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    _dashboards_parser(commands, server)
     return parser
+
+
+def _dashboards_parser(commands, server) -> None:
+    dashboards = commands.add_parser("dashboards", help="each role's dashboard page (GET /)")
+    dashboards.add_argument(
+        "--db",
+        choices=("sqlite", "postgresql", "both"),
+        default="both" if server else "sqlite",
+        help="database(s) to measure (default: both when BENCH_DATABASE_URL or "
+        "TEST_DATABASE_URL is set, else sqlite)",
+    )
+    dashboards.add_argument("--customers", type=int, help="end customers (default 200,000)")
+    dashboards.add_argument("--deals", type=int, help="deals (default 1,000,000)")
+    dashboards.add_argument("--partners", type=int, help="partners (default 2,000)")
+    dashboards.add_argument("--order-lines", type=int, help="stock order lines (default 2,000,000)")
+    dashboards.add_argument("--requests", type=int, default=50, help="timed requests a role")
+    dashboards.add_argument(
+        "--small",
+        action="store_true",
+        help="quick check: 20,000 customers, 100,000 deals, 500 partners, 200,000 order lines",
+    )
+    dashboards.add_argument("--seed", type=int, default=20261123, help="random seed")
+    dashboards.add_argument("--keep", action="store_true", help="keep the databases afterwards")
+    dashboards.add_argument("--reuse-sqlite", metavar="PATH", help="time a kept SQLite file")
+    dashboards.add_argument(
+        "--reuse-postgresql", action="store_true", help="time the kept PostgreSQL data again"
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] not in ("deals", "partners", "statements", "-h", "--help"):
+    if not argv or argv[0] not in ("deals", "partners", "statements", "dashboards", "-h", "--help"):
         # `python -m bench [options]` (make bench) runs the one benchmark there is.
         argv = ["deals", *argv]
     args = parser.parse_args(argv)
+    if args.command == "dashboards":
+        from bench.dashboards import run
+
+        sizes = {**SMALL, **PARTNERS_SMALL} if args.small else {**FULL, **PARTNERS_FULL}
+        for name, value in sizes.items():
+            if hasattr(args, name) and getattr(args, name) is None:
+                setattr(args, name, value)
+        return run(args)
     if args.command == "statements":
         from bench.statements import run
 

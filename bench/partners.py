@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, or_, select, text
+from sqlalchemy import and_, func, select, text
 from werkzeug.security import generate_password_hash
 
 from accounts.models import ADMIN, MANAGER, utcnow
@@ -284,6 +284,8 @@ def generate(partners: int, order_lines: int, seed: int) -> PartnerData:
 
 
 def load(data: Dataset, log=print) -> dict[str, float]:
+    from partners.order_totals import rebuild_order_totals
+
     timings: dict[str, float] = {}
     engine = db.engine
     dialect = engine.dialect.name
@@ -344,6 +346,12 @@ def load(data: Dataset, log=print) -> dict[str, float]:
             index.create(conn)
     timings["indexes"] = time.perf_counter() - t
     log(f"  indexes built in {timings['indexes']:.1f} s")
+
+    t = time.perf_counter()
+    rows = rebuild_order_totals()  # as `flask partners refresh-order-totals` does
+    db.session.commit()
+    timings["order_totals"] = time.perf_counter() - t
+    log(f"  order totals ({rows:,} partner-days) in {timings['order_totals']:.1f} s")
 
     t = time.perf_counter()
     if dialect == "postgresql":
@@ -445,39 +453,38 @@ def time_page(app, data: Dataset, pages: list[int], result: Result) -> None:
 def explain(pdata: PartnerData, kind: str, result: Result) -> None:
     """Plans of the grouped queries for one page (copies of the statements, real values)."""
     from partners.commitments import current_commitments
-    from partners.models import StockOrder, StockOrderLine
+    from partners.models import StockCommitment, StockOrderTotal
 
     ids = _page_ids(3)
     today = pdata.today
+    total = StockOrderTotal
     history = (
         select(
-            StockOrder.partner_id,
-            StockOrder.order_date,
-            func.sum(StockOrderLine.quantity * StockOrderLine.unit_price),
+            total.partner_id,
+            total.gap_days,
+            func.count(),
+            func.min(total.order_date),
+            func.max(total.order_date),
+            func.sum(total.amount_cents),
         )
-        .join(StockOrder.lines)
-        .where(StockOrder.partner_id.in_(ids), StockOrder.order_date > today - timedelta(365))
-        .group_by(StockOrder.partner_id, StockOrder.order_date)
+        .where(total.partner_id.in_(ids), total.order_date > today - timedelta(365))
+        .group_by(total.partner_id, total.gap_days)
     )
     result.plans.append(f"    order_history (at_risk_for)\n{_explain(history, kind)}")
     commitments = current_commitments(ids, today)
     if commitments:
-        periods = [
-            and_(
-                StockOrder.partner_id == c.partner_id,
-                StockOrder.order_date >= c.period_start,
-                StockOrder.order_date <= c.period_end,
-            )
-            for c in commitments.values()
-        ]
         ordered = (
-            select(
-                StockOrder.partner_id,
-                func.sum(StockOrderLine.quantity * StockOrderLine.unit_price),
+            select(StockCommitment.partner_id, func.sum(total.amount_cents))
+            .join(
+                total,
+                and_(
+                    total.partner_id == StockCommitment.partner_id,
+                    total.order_date >= StockCommitment.period_start,
+                    total.order_date <= StockCommitment.period_end,
+                ),
             )
-            .join(StockOrder.lines)
-            .where(or_(*periods))
-            .group_by(StockOrder.partner_id)
+            .where(StockCommitment.id.in_([c.id for c in commitments.values()]))
+            .group_by(StockCommitment.partner_id)
         )
         result.plans.append(
             f"    attainments, ordered ({len(commitments)} commitments)\n{_explain(ordered, kind)}"

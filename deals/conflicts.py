@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import selectinload
 
@@ -33,7 +34,9 @@ from deals.models import (
     Deal,
     DealLine,
     EndCustomer,
+    english,
 )
+from notifications import services as notices
 
 LATIN_KEY_RE = re.compile(r"[a-z0-9]+")
 
@@ -204,6 +207,17 @@ def detect_conflicts(deal: Deal) -> list[Conflict]:
             after={"kind": conflict.kind, "deal_id": conflict.deal_id},
             summary=f"{conflict.kind} on deal {conflict.deal_id}",
         )
+    for conflict in found:  # the channel deal's manager decides it
+        notices.notify(
+            [conflict.deal.partner.owner_id] if conflict.deal.partner else [],
+            notices.CONFLICT_OPENED,
+            deal_id=conflict.deal_id,
+            conflict_id=conflict.id,
+            params={
+                "project": conflict.deal.project_name,
+                "partner": getattr(conflict.deal.partner, "name", ""),
+            },
+        )
     return found
 
 
@@ -217,9 +231,9 @@ def resolve_conflict(conflict: Conflict, user: User, resolution: str, note: str 
     from deals.workflow import record_deal_event
 
     if resolution not in RESOLUTIONS:
-        raise ConflictError("resolution", "Choose how the conflict is resolved.")
+        raise ConflictError("resolution", _("Choose how the conflict is resolved."))
     if conflict.status != "open":
-        raise ConflictError("resolution", "This conflict has already been resolved.")
+        raise ConflictError("resolution", _("This conflict has already been resolved."))
     conflict.status = "resolved"
     conflict.resolution = resolution
     conflict.resolution_note = note.strip()
@@ -234,7 +248,13 @@ def resolve_conflict(conflict: Conflict, user: User, resolution: str, note: str 
         before = deal.status
         deal.status = REJECTED
         deal.decided_at = utcnow()
-        record_deal_event(deal, user, "rejected", before, note or RESOLUTIONS[resolution])
+        record_deal_event(deal, user, "rejected", before, note or english(RESOLUTIONS[resolution]))
+        notices.notify_partner(
+            deal.partner_id,
+            notices.DEAL_REJECTED,
+            deal_id=deal.id,
+            params={"project": deal.project_name, "note": note.strip()},
+        )
     elif resolution == "fulfilment_partner":
         deal.fulfilment_partner = True
     db.session.flush()
@@ -250,7 +270,7 @@ def resolve_conflict(conflict: Conflict, user: User, resolution: str, note: str 
 
 def add_comment(conflict: Conflict, user: User, body: str) -> ConflictComment:
     if not body.strip():
-        raise ConflictError("body", "Write a comment.")
+        raise ConflictError("body", _("Write a comment."))
     comment = ConflictComment(conflict=conflict, user_id=user.id, body=body.strip())
     db.session.add(comment)
     db.session.flush()

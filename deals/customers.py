@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from accounts.audit import record_audit, snapshot
@@ -43,24 +44,26 @@ class CustomerDetails:
 
 def _validate(details: CustomerDetails, customer_id: int | None) -> None:
     if not details.name.strip():
-        raise CustomerError("name", "This field is required.")
+        raise CustomerError("name", _("This field is required."))
     if details.uscc:
         message = uscc_message(details.uscc)
         if message:
             raise CustomerError("uscc", message)
         other = db.session.scalar(select(EndCustomer).where(EndCustomer.uscc == details.uscc))
         if other is not None and other.id != customer_id:
-            raise CustomerError("uscc", f"This code is already recorded for {other.name}.")
+            raise CustomerError(
+                "uscc", _("This code is already recorded for %(name)s.", name=other.name)
+            )
     if details.segment not in SEGMENTS:
-        raise CustomerError("segment", "Unknown segment.")
+        raise CustomerError("segment", _("Unknown segment."))
     if details.coverage not in COVERAGES:
-        raise CustomerError("coverage", "Unknown coverage.")
+        raise CustomerError("coverage", _("Unknown coverage."))
     if details.owner_rep_id is not None:
         rep = db.session.get(User, details.owner_rep_id)
         if rep is None or rep.role != REP:
-            raise CustomerError("owner_rep_id", "The owner must be a direct sales rep.")
+            raise CustomerError("owner_rep_id", _("The owner must be a direct sales rep."))
     if details.coverage == "direct" and details.owner_rep_id is None:
-        raise CustomerError("owner_rep_id", "A named direct account needs its owning rep.")
+        raise CustomerError("owner_rep_id", _("A named direct account needs its owning rep."))
 
 
 def save_customer(customer: EndCustomer | None, details: CustomerDetails) -> EndCustomer:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
@@ -11,13 +12,13 @@ from partners.forms import UnifiedSocialCreditCode
 
 
 class EndCustomerForm(FlaskForm):
-    name = StringField("Customer name", validators=[DataRequired(), Length(max=200)])
+    name = StringField(_l("Customer name"), validators=[DataRequired(), Length(max=200)])
     uscc = StringField(
-        "Unified social credit code",
+        _l("Unified social credit code"),
         validators=[Optional(), UnifiedSocialCreditCode()],
     )
-    region = StringField("Region", validators=[Optional(), Length(max=40)])
-    industry = StringField("Industry", validators=[Optional(), Length(max=60)])
-    segment = SelectField("Segment", choices=list(SEGMENTS.items()))
-    coverage = SelectField("Coverage", choices=list(COVERAGES.items()))
-    owner_rep_id = SelectField("Owning direct rep", coerce=int, validate_choice=False)
+    region = StringField(_l("Region"), validators=[Optional(), Length(max=40)])
+    industry = StringField(_l("Industry"), validators=[Optional(), Length(max=60)])
+    segment = SelectField(_l("Segment"), choices=list(SEGMENTS.items()))
+    coverage = SelectField(_l("Coverage"), choices=list(COVERAGES.items()))
+    owner_rep_id = SelectField(_l("Owning direct rep"), coerce=int, validate_choice=False)

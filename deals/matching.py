@@ -158,8 +158,8 @@ def _suffix_backoff(alias: str, following: str) -> bool:
     """True if ``alias``'s suffix really belongs to the next word."""
     if alias[-1] not in _ADMIN_SUFFIX_CHARS or len(alias) < 2:
         return False
-    if following == "立":  # 省立 / 市立 / 区立 / 县立
-        return True
+    if following == "立":  # 省立 / 市立 / 区立 / 县立; 兰州立宇, 杭州立信 are 兰州 + 立宇
+        return alias[-1] in "省市区县"
     # 上海市场… is 上海 + 市场…, not 上海市 + 场….
     return alias[-1] == "市" and following == "场"
 

@@ -6,6 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
+from flask_babel import force_locale
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,8 +16,20 @@ from app import db
 from deals.matching import name_province, name_search_key
 from partners.models import Money
 
-SEGMENTS = {"strategic": "Strategic", "top": "TOP", "important": "Important", "normal": "Normal"}
-COVERAGES = {"channel": "Channel", "direct": "Direct named account"}
+
+def english(label) -> str:
+    """The English text of a label, to store: the reader's language is not the writer's."""
+    with force_locale("en"):
+        return str(label)
+
+
+SEGMENTS = {
+    "strategic": _l("Strategic"),
+    "top": _l("TOP"),
+    "important": _l("Important"),
+    "normal": _l("Normal"),
+}
+COVERAGES = {"channel": _l("Channel"), "direct": _l("Direct named account")}
 
 
 class EndCustomer(db.Model):
@@ -57,7 +71,7 @@ class EndCustomer(db.Model):
 
 CHANNEL = "channel"
 DIRECT = "direct"
-DEAL_KINDS = {CHANNEL: "Channel registration", DIRECT: "Direct deal"}
+DEAL_KINDS = {CHANNEL: _l("Channel registration"), DIRECT: _l("Direct deal")}
 
 DRAFT = "draft"
 SUBMITTED = "submitted"
@@ -68,49 +82,49 @@ EXPIRED = "expired"
 WON = "won"
 LOST = "lost"
 DEAL_STATUSES = {
-    DRAFT: "Draft",
-    SUBMITTED: "Submitted",
-    MORE_INFO: "More information requested",
-    APPROVED: "Approved",
-    REJECTED: "Rejected",
-    EXPIRED: "Expired",
-    WON: "Won",
-    LOST: "Lost",
+    DRAFT: _l("Draft"),
+    SUBMITTED: _l("Submitted"),
+    MORE_INFO: _l("More information requested"),
+    APPROVED: _l("Approved"),
+    REJECTED: _l("Rejected"),
+    EXPIRED: _l("Expired"),
+    WON: _l("Won"),
+    LOST: _l("Lost"),
 }
 # Statuses in which a deal still claims its customer.
 OPEN_STATUSES = (SUBMITTED, MORE_INFO, APPROVED)
 
 STAGES = {
-    "need_identified": "Need identified",
-    "project_approved": "Project approved",
-    "gathering_information": "Gathering information",
-    "technical_screening": "Technical screening",
-    "evaluation": "Evaluation",
-    "final_decision": "Final decision",
-    "after_sales": "After-sales",
+    "need_identified": _l("Need identified"),
+    "project_approved": _l("Project approved"),
+    "gathering_information": _l("Gathering information"),
+    "technical_screening": _l("Technical screening"),
+    "evaluation": _l("Evaluation"),
+    "final_decision": _l("Final decision"),
+    "after_sales": _l("After-sales"),
 }
 FUNDING_SOURCES = {
-    "own_budget": "Own budget",
-    "superior_allocation": "Allocated from a superior body",
-    "external": "External funding",
+    "own_budget": _l("Own budget"),
+    "superior_allocation": _l("Allocated from a superior body"),
+    "external": _l("External funding"),
 }
 CONTACT_ROLES = {
-    "decision_maker": "Decision maker",
-    "coach": "Coach",
-    "technical_gatekeeper": "Technical gatekeeper",
-    "user_maintainer": "User / maintainer",
+    "decision_maker": _l("Decision maker"),
+    "coach": _l("Coach"),
+    "technical_gatekeeper": _l("Technical gatekeeper"),
+    "user_maintainer": _l("User / maintainer"),
 }
 SPECIAL_STATUSES = {
-    "none": "Not needed",
-    "pending": "Waiting for decision",
-    "approved": "Approved",
-    "rejected": "Rejected",
+    "none": _l("Not needed"),
+    "pending": _l("Waiting for decision"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
 }
 LOST_REASONS = {
-    "price": "Price",
-    "product": "Product fit",
-    "relationship": "Relationship",
-    "other": "Other",
+    "price": _l("Price"),
+    "product": _l("Product fit"),
+    "relationship": _l("Relationship"),
+    "other": _l("Other"),
 }
 
 
@@ -148,6 +162,18 @@ class Deal(db.Model):
         Index("ix_deal_customer_kind_status", "customer_id", "kind", "status"),
         # the approval queue: submitted channel deals by due time
         Index("ix_deal_queue", "kind", "status", "sla_due_at", "partner_id"),
+        # dashboards and statements: deals decided in a period (this month, a quarter)
+        Index("ix_deal_decided_at", "decided_at"),
+        # dashboards: open pipeline by tier and stage, read from the index alone
+        Index(
+            "ix_deal_pipeline",
+            "kind",
+            "status",
+            "partner_id",
+            "stage",
+            "estimated_value",
+            "protection_expires_at",
+        ),
     )
 
     customer: Mapped[EndCustomer] = relationship()
@@ -210,6 +236,27 @@ class DealContact(db.Model):
     deal: Mapped[Deal] = relationship(back_populates="contacts")
 
 
+# What each action of the decision history reads as (events store the code).
+EVENT_ACTIONS = {
+    "draft_saved": _l("Draft saved"),
+    "submitted": _l("Submitted"),
+    "information_provided": _l("Resubmitted with more information"),
+    "information_requested": _l("More information requested"),
+    "answer": _l("Partner answered"),
+    "approved": _l("Approved"),
+    "rejected": _l("Rejected"),
+    "expired": _l("Protection expired"),
+    "protection_extended": _l("Protection extended"),
+    "strategic_exception": _l("Marked as strategic exception"),
+    "strategic_exception_removed": _l("Strategic exception removed"),
+    "direct_created": _l("Direct deal created"),
+    "special_price_approved": _l("Special price approved"),
+    "special_price_rejected": _l("Special price refused"),
+    "won": _l("Closed as won"),
+    "lost": _l("Closed as lost"),
+}
+
+
 class DealEvent(db.Model):
     """The decision history of a deal, shown on its page (partner users see their own)."""
 
@@ -227,6 +274,10 @@ class DealEvent(db.Model):
     deal: Mapped[Deal] = relationship(back_populates="events")
     user: Mapped[User | None] = relationship()
 
+    @property
+    def action_label(self) -> str:
+        return EVENT_ACTIONS.get(self.action, self.action.replace("_", " "))
+
 
 # --- conflicts -------------------------------------------------------------------
 
@@ -234,15 +285,16 @@ NAMED_ACCOUNT = "named_account"
 DIRECT_DEAL = "direct_deal"
 PARTNER_OVERLAP = "partner_overlap"
 CONFLICT_KINDS = {
-    NAMED_ACCOUNT: "Channel registration at a direct named account",
-    DIRECT_DEAL: "Channel registration against an open direct deal",
-    PARTNER_OVERLAP: "Two partners registering the same customer",
+    NAMED_ACCOUNT: _l("Channel registration at a direct named account"),
+    DIRECT_DEAL: _l("Channel registration against an open direct deal"),
+    PARTNER_OVERLAP: _l("Two partners registering the same customer"),
 }
+CONFLICT_STATUSES = {"open": _l("Open"), "resolved": _l("Resolved")}
 RESOLUTIONS = {
-    "channel_keeps": "Channel keeps it",
-    "direct_keeps": "Direct keeps it",
-    "fulfilment_partner": "Partner added as fulfilment partner",
-    "rejected": "Registration rejected",
+    "channel_keeps": _l("Channel keeps it"),
+    "direct_keeps": _l("Direct keeps it"),
+    "fulfilment_partner": _l("Partner added as fulfilment partner"),
+    "rejected": _l("Registration rejected"),
 }
 
 

@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from datetime import timedelta
+from decimal import Decimal
 
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from sqlalchemy import func, select
 
 from accounts.models import utcnow
 from app import db
-from deals.models import Conflict, Deal
+from deals.models import LOST_REASONS, RESOLUTIONS, Conflict, Deal, DealEvent, english
+from i18n import money, number, percent
 from partners.models import Partner
 from pricing.services import PriceCheck, check_price
 
@@ -40,16 +46,100 @@ def line_checks(deal: Deal, partner: Partner | None) -> list[LineView]:
     return views
 
 
+PRICING_FLAGS = {
+    "below_floor": _l("below floor"),
+    "special_price": _l("special price"),
+    "special_price_admin": _l("special price (admin)"),
+}
+APPROVERS = {
+    "none": _l("— (at or above tier price)"),
+    "manager": _l("Channel manager"),
+    "admin": _l("Admin only"),
+}
+
+
 def pricing_flags(checks: list[LineView]) -> set[str]:
+    """Codes of PRICING_FLAGS raised by a deal's lines."""
     flags = set()
     for view in checks:
         if view.price.below_floor:
-            flags.add("below floor")
+            flags.add("below_floor")
         if view.price.special:
-            flags.add(
-                "special price (admin)" if view.price.approver == "admin" else "special price"
-            )
+            flags.add("special_price_admin" if view.price.approver == "admin" else "special_price")
     return flags
+
+
+# How two customer names were found to be the same (deals.matching rule codes, and the
+# conflict's own "same record").
+MATCH_RULES = {
+    "same_record": _l("same customer record"),
+    "uscc_equal": _l("same unified social credit code"),
+    "core_equal": _l("same name once normalised"),
+    "fuzzy_near_match": _l("one-letter difference in a long Latin name"),
+    "uscc_differs": _l("different unified social credit codes"),
+    "empty_name": _l("a name is empty after normalisation"),
+    "region_differs": _l("different regions"),
+    "region_level_differs": _l("regions at different administrative levels"),
+    "branch_differs": _l("different branches"),
+    "inner_region_differs": _l("different inner regions"),
+    "ordinal_differs": _l("different ordinals"),
+    "fuzzy_below_threshold": _l("names differ"),
+}
+# The fields of a conflict's stored evidence, as its "full evidence" lists them.
+EVIDENCE_FIELDS = {
+    "customer_a": _l("Customer of the registration"),
+    "customer_b": _l("Customer it matched"),
+    "uscc_a": _l("Credit code of the registration's customer"),
+    "uscc_b": _l("Credit code of the matched customer"),
+    "match": _l("Matching"),
+    "owner_rep_id": _l("Owning direct rep (user ID)"),
+    "product_lines": _l("Overlapping product lines"),
+    "other_status": _l("Status of the other registration"),
+}
+
+_EXTENDED_NOTE = re.compile(r"^\+(\d+) days$")
+_SPECIAL_NOTE = re.compile(
+    r"^(?P<sku>\S+) × (?P<quantity>\d+) at ¥(?P<price>[\d,]+\.\d+) "
+    r"\(tier ¥(?P<tier>[\d,]+\.\d+), (?P<depth>-?[\d.]+) % beyond tier\)\.\s*(?P<rest>.*)$",
+    re.S,
+)
+
+
+def _amount(text: str) -> Decimal:
+    return Decimal(text.replace(",", ""))
+
+
+def event_note(event: DealEvent) -> str:
+    """An event's note in the reader's language.
+
+    People's notes are shown as written; the notes the workflow writes itself are stored in
+    English (the reader's language is not the writer's) and translated here.
+    """
+    note = event.note or ""
+    if not note:
+        return ""
+    if event.action == "protection_extended":
+        match = _EXTENDED_NOTE.match(note)
+        if match:
+            days = int(match.group(1))
+            return ngettext("+%(num)d day", "+%(num)d days", days)
+    if event.action in ("special_price_approved", "special_price_rejected"):
+        match = _SPECIAL_NOTE.match(note)
+        if match:
+            summary = _(
+                "%(sku)s × %(quantity)s at %(price)s (tier %(tier)s, %(depth)s beyond tier).",
+                sku=match["sku"],
+                quantity=number(int(match["quantity"])),
+                price=money(_amount(match["price"])),
+                tier=money(_amount(match["tier"])),
+                depth=percent(Decimal(match["depth"]) / 100, 2),
+            )
+            return f"{summary} {match['rest']}".strip()
+    if event.action in ("rejected", "won", "lost"):
+        for label in (*RESOLUTIONS.values(), *LOST_REASONS.values()):
+            if english(label) == note:
+                return str(label)
+    return note
 
 
 def partner_record(partner_id: int) -> dict[str, int]:

@@ -21,6 +21,8 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -65,7 +67,7 @@ from pricing.models import Product
 bp = Blueprint("registrations", __name__)
 
 CUSTOMER_SEARCH_LIMIT = 10
-OVERLAP_LABEL = "Possible overlap, under review"
+OVERLAP_LABEL = _l("Possible overlap, under review")
 _ROW_KEY = re.compile(r"^(lines|contacts)-(\d+)-(\w+)$")
 
 
@@ -159,8 +161,8 @@ def customer_search():
         }
         # Coverage and segment are the vendor's account planning: never shown to partners.
         if current_user.role != PARTNER:
-            item["segment"] = SEGMENTS.get(customer.segment, customer.segment)
-            item["coverage"] = COVERAGES.get(customer.coverage, customer.coverage)
+            item["segment"] = str(SEGMENTS.get(customer.segment, customer.segment))
+            item["coverage"] = str(COVERAGES.get(customer.coverage, customer.coverage))
         found.append(item)
     return jsonify(customers=found)
 
@@ -277,7 +279,7 @@ def _save_form(state: FormState, save: Callable[[DealInput], Deal]) -> Deal | No
         for field in form.new_customer.form:
             field.errors = []
     if form.csrf_token.errors:
-        state.general_errors.append("The form had expired. Check it and send it again.")
+        state.general_errors.append(_("The form had expired. Check it and send it again."))
     if state.has_field_errors() or state.general_errors:
         # Show the rules' messages too, so every problem is answered in one go.
         state.add_errors(check_registration(data, date.today()), only_where_none=True)
@@ -293,7 +295,7 @@ def _save_form(state: FormState, save: Callable[[DealInput], Deal]) -> Deal | No
         # Someone recorded the same new customer (credit code) at the same moment.
         db.session.rollback()
         state.general_errors.append(
-            "Someone else saved the same customer at the same moment. Send the form again."
+            _("Someone else saved the same customer at the same moment. Send the form again.")
         )
         return None
     return deal
@@ -360,22 +362,24 @@ def _registration_page(deal: Deal | None):
         )
         if saved is not None:
             if not submit:
-                flash("Draft saved." if saved.status == DRAFT else "Changes saved.", "success")
+                flash(
+                    _("Draft saved.") if saved.status == DRAFT else _("Changes saved."), "success"
+                )
             elif has_open_conflict(saved):
                 # Never who the other party is: only that someone will look at it.
-                flash("Submitted: possible overlap, under review.", "warning")
+                flash(_("Submitted: possible overlap, under review."), "warning")
             else:
-                flash("Submitted.", "success")
+                flash(_("Submitted."), "success")
             return redirect(url_for("deals.deal_detail", deal_id=saved.id))
     resubmit = deal is not None and deal.status == MORE_INFO
     buttons = [
-        ("draft", "Save changes" if resubmit else "Save draft", ""),
-        ("submit", "Resubmit" if resubmit else "Submit", "primary"),
+        ("draft", _("Save changes") if resubmit else _("Save draft"), ""),
+        ("submit", _("Resubmit") if resubmit else _("Submit"), "primary"),
     ]
     if deal is None:
-        title, cancel_url = "New registration", url_for("registrations.list_registrations")
+        title, cancel_url = _("New registration"), url_for("registrations.list_registrations")
     else:
-        title = f"Edit registration: {deal.project_name}"
+        title = _("Edit registration: %(project)s", project=deal.project_name)
         cancel_url = url_for("deals.deal_detail", deal_id=deal.id)
     return _render_form(state, title=title, deal=deal, buttons=buttons, cancel_url=cancel_url)
 
@@ -399,13 +403,13 @@ def new_registration():
 def edit_registration(deal_id: int):
     deal = _own_registration(deal_id)
     if deal.status not in (DRAFT, MORE_INFO):
-        flash("Only a draft, or a deal waiting for more information, can be edited.", "warning")
+        flash(_("Only a draft, or a deal waiting for more information, can be edited."), "warning")
         return redirect(url_for("deals.deal_detail", deal_id=deal.id))
     try:
         return _registration_page(deal)
     except StaleDataError:
         db.session.rollback()
-        flash("This deal was changed meanwhile. Check it and edit it again.", "warning")
+        flash(_("This deal was changed meanwhile. Check it and edit it again."), "warning")
         return redirect(url_for("deals.deal_detail", deal_id=deal_id))
 
 
@@ -421,12 +425,12 @@ def answer_request(deal_id: int):
         messages = (
             error.errors.values()
             if isinstance(error, DealError)
-            else ["This deal was changed meanwhile. Check it and answer again."]
+            else [_("This deal was changed meanwhile. Check it and answer again.")]
         )
         for message in messages:
             flash(message, "error")
         return redirect(url_for("deals.deal_detail", deal_id=deal_id))
-    flash("Your answer was sent; the deal is back in the approval queue.", "success")
+    flash(_("Your answer was sent; the deal is back in the approval queue."), "success")
     return redirect(url_for("deals.deal_detail", deal_id=deal.id))
 
 
@@ -441,15 +445,17 @@ def new_direct_deal():
             state, lambda data: save_direct_deal(current_user, data, today=date.today())
         )
         if deal is not None:
-            message = "Direct deal created."
+            message = _("Direct deal created.")
             if has_open_conflict(deal):
-                message += " It overlaps with a channel registration; see Conflicts."
+                message = _(
+                    "Direct deal created. It overlaps with a channel registration; see Conflicts."
+                )
             flash(message, "success")
             return redirect(url_for("deals.deal_detail", deal_id=deal.id))
     return _render_form(
         state,
-        title="New direct deal",
+        title=_("New direct deal"),
         deal=None,
-        buttons=[("create", "Create direct deal", "primary")],
+        buttons=[("create", _("Create direct deal"), "primary")],
         cancel_url=url_for("registrations.list_direct_deals"),
     )

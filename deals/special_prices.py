@@ -11,10 +11,13 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
+
 from accounts.audit import record_audit
 from accounts.models import ADMIN, MANAGER, User, utcnow
 from app import db
 from deals.models import Deal, DealLine
+from i18n import percent
 from partners.commitments import attainments
 from partners.settings import get_settings
 from pricing.services import PriceCheck, check_price
@@ -58,24 +61,32 @@ class OfferCheck:
 
 def special_price_offer(deal: Deal, today: date | None = None) -> OfferCheck:
     if deal.strategic_exception:
-        return OfferCheck(True, "Strategic exception: the attainment rule does not apply.")
+        return OfferCheck(True, _("Strategic exception: the attainment rule does not apply."))
     threshold = get_settings()["special_price_min_pro_rata"]
     progress = attainments([deal.partner_id], today or date.today()).get(deal.partner_id)
     if progress is None:
         return OfferCheck(
             False,
-            "No special price: the partner has no active stock commitment "
-            "(unless the deal is marked a strategic exception).",
+            _(
+                "No special price: the partner has no active stock commitment "
+                "(unless the deal is marked a strategic exception)."
+            ),
         )
     pro_rata = progress.pro_rata_attainment or Decimal(0)
     if pro_rata < threshold:
         return OfferCheck(
             False,
-            f"No special price: commitment attainment is {pro_rata * 100:.1f} % of pro-rata, "
-            f"below the {threshold * 100:.0f} % required (unless the deal is marked a strategic "
-            "exception).",
+            _(
+                "No special price: commitment attainment is %(attainment)s of pro-rata, "
+                "below the %(threshold)s required (unless the deal is marked a strategic "
+                "exception).",
+                attainment=percent(pro_rata, 1),
+                threshold=percent(threshold),
+            ),
         )
-    return OfferCheck(True, f"Attainment {pro_rata * 100:.1f} % of pro-rata: on track.")
+    return OfferCheck(
+        True, _("Attainment %(attainment)s of pro-rata: on track.", attainment=percent(pro_rata, 1))
+    )
 
 
 def may_decide_line(user: User, check: PriceCheck) -> bool:
@@ -91,12 +102,14 @@ def decide_special_price(
     from deals.workflow import record_deal_event
 
     if line.deal_id != deal.id or line.special_status != "pending":
-        raise SpecialPriceRefused("This line has no special price waiting for a decision.")
+        raise SpecialPriceRefused(_("This line has no special price waiting for a decision."))
     check = price_check_for(line, deal)
     if not may_decide_line(user, check):
         raise SpecialPriceRefused(
-            "Only an admin may approve this price: it is deeper than the tier's approval limit "
-            "or below the floor price."
+            _(
+                "Only an admin may approve this price: it is deeper than the tier's approval "
+                "limit or below the floor price."
+            )
         )
     if approve:
         offer = special_price_offer(deal)
@@ -108,6 +121,7 @@ def decide_special_price(
     line.special_note = note.strip()[:300]
     db.session.flush()
     action = "special_price_approved" if approve else "special_price_rejected"
+    # Stored in English (audit log and history); the history page translates it when shown.
     summary = (
         f"{line.product.sku} × {line.quantity} at ¥{check.requested:,.2f} "
         f"(tier ¥{check.tier_price:,.2f}, {check.extra_depth * 100:.2f} % beyond tier)"

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import selectinload
@@ -20,6 +22,7 @@ from deals.models import (
     APPROVED,
     CHANNEL,
     CONFLICT_KINDS,
+    CONFLICT_STATUSES,
     CONTACT_ROLES,
     COVERAGES,
     DEAL_KINDS,
@@ -28,6 +31,7 @@ from deals.models import (
     EXPIRED,
     FUNDING_SOURCES,
     LOST_REASONS,
+    MORE_INFO,
     RESOLUTIONS,
     SEGMENTS,
     SPECIAL_STATUSES,
@@ -38,7 +42,17 @@ from deals.models import (
     DealLine,
     EndCustomer,
 )
-from deals.pages import line_checks, open_conflict_deal_ids, partner_record, pricing_flags
+from deals.pages import (
+    APPROVERS,
+    EVIDENCE_FIELDS,
+    MATCH_RULES,
+    PRICING_FLAGS,
+    event_note,
+    line_checks,
+    open_conflict_deal_ids,
+    partner_record,
+    pricing_flags,
+)
 from deals.partner_stats import price_only_for
 from deals.sla import is_overdue
 from deals.special_prices import SpecialPriceRefused, may_decide_line, special_price_offer
@@ -53,9 +67,26 @@ from deals.workflow import (
     request_information,
 )
 from deals.workflow import close_deal as close_deal_service
-from partners.models import Partner
+from i18n import day
+from partners.models import TIERS, Partner
 
 bp = Blueprint("deals", __name__)
+
+
+@bp.context_processor
+def deal_labels() -> dict:
+    """The labels the deal and conflict pages translate codes with."""
+    return {
+        "pricing_flags": PRICING_FLAGS,
+        "approvers": APPROVERS,
+        "match_rules": MATCH_RULES,
+        "evidence_fields": EVIDENCE_FIELDS,
+        "conflict_statuses": CONFLICT_STATUSES,
+        "segments": SEGMENTS,
+        "deal_statuses": DEAL_STATUSES,
+        "coverages": COVERAGES,
+        "event_note": event_note,
+    }
 
 
 def _rep_choices() -> list[tuple[int, str]]:
@@ -145,7 +176,7 @@ def create_customer():
     if form.validate_on_submit():
         customer = _save(form, None)
         if customer is not None:
-            flash(f"Customer {customer.name} created.", "success")
+            flash(_("Customer %(name)s created.", name=customer.name), "success")
             return redirect(url_for("deals.customer_detail", customer_id=customer.id))
     return render_template("deals/customer_form.html", form=form, customer=None)
 
@@ -163,7 +194,7 @@ def edit_customer(customer_id: int):
         form.owner_rep_id.data = customer.owner_rep_id or 0
     if form.validate_on_submit():
         if _save(form, customer) is not None:
-            flash(f"Customer {customer.name} saved.", "success")
+            flash(_("Customer %(name)s saved.", name=customer.name), "success")
             return redirect(url_for("deals.customer_detail", customer_id=customer.id))
     return render_template("deals/customer_form.html", form=form, customer=customer)
 
@@ -174,8 +205,8 @@ def edit_customer(customer_id: int):
 def partner_facing_status(deal: Deal, overlapping: bool) -> str:
     """What a partner is told: never who the other party is, only that an overlap is reviewed."""
     if overlapping and deal.effective_status() == SUBMITTED:
-        return "Possible overlap, under review"
-    return deal.status_label
+        return _("Possible overlap, under review")
+    return str(deal.status_label)
 
 
 def get_deal_for_user(deal_id: int) -> Deal:
@@ -212,7 +243,17 @@ def list_deals():
     )
     if q:
         stmt = stmt.where(or_(Deal.project_name.contains(q), EndCustomer.name.contains(q)))
-    if status == EXPIRED:
+    if status == "open":  # still claiming the customer, as the dashboards count them
+        stmt = stmt.where(
+            or_(
+                Deal.status.in_((SUBMITTED, MORE_INFO)),
+                and_(
+                    Deal.status == APPROVED,
+                    or_(Deal.protection_expires_at.is_(None), Deal.protection_expires_at > now),
+                ),
+            )
+        )
+    elif status == EXPIRED:
         stmt = stmt.where(
             or_(
                 Deal.status == EXPIRED,
@@ -233,13 +274,34 @@ def list_deals():
         stmt = stmt.where(Deal.kind == kind)
     if partner_id.isdigit():
         stmt = stmt.where(Deal.partner_id == int(partner_id))
+    # The dashboards' pipeline figures link here: by stage, by the partner's tier, own partners.
+    stage = request.args.get("stage", "")
+    tier = request.args.get("tier", "")
+    owner = request.args.get("owner", "")
+    if stage in STAGES:
+        stmt = stmt.where(Deal.stage == stage)
+    if tier in TIERS or owner == "me":
+        partners = select(Partner.id)
+        if tier in TIERS:
+            partners = partners.where(Partner.tier == tier)
+        if owner == "me":
+            partners = partners.where(Partner.owner_id == current_user.id)
+        stmt = stmt.where(Deal.partner_id.in_(partners))
     page = db.paginate(stmt, per_page=current_app.config["ITEMS_PER_PAGE"])
     flagged = open_conflict_deal_ids([d.id for d in page.items])
     return render_template(
         "deals/deals.html",
         page=page,
         flagged=flagged,
-        filters={"q": q, "status": status, "kind": kind, "partner": partner_id},
+        filters={
+            "q": q,
+            "status": status,
+            "kind": kind,
+            "partner": partner_id,
+            "stage": stage,
+            "tier": tier,
+            "owner": owner,
+        },
         statuses=DEAL_STATUSES,
         kinds=DEAL_KINDS,
     )
@@ -326,11 +388,11 @@ def approval_queue():
 
 
 DECISIONS = {
-    "approve": "Deal approved; protection runs until {expiry}.",
-    "reject": "Deal rejected.",
-    "request_info": "More information requested from the partner.",
-    "strategic": "Strategic exception updated.",
-    "extend": "Protection extended until {expiry}.",
+    "approve": _l("Deal approved; protection runs until %(expiry)s."),
+    "reject": _l("Deal rejected."),
+    "request_info": _l("More information requested from the partner."),
+    "strategic": _l("Strategic exception updated."),
+    "extend": _l("Protection extended until %(expiry)s."),
 }
 
 
@@ -367,8 +429,8 @@ def decide(deal_id: int):
         for message in error.errors.values():
             flash(message, "error")
         return redirect(url_for("deals.deal_detail", deal_id=deal.id))
-    expiry = deal.protection_expires_at.strftime("%Y-%m-%d") if deal.protection_expires_at else ""
-    flash(DECISIONS[action].format(expiry=expiry), "success")
+    expiry = day(deal.protection_expires_at) if deal.protection_expires_at else ""
+    flash(str(DECISIONS[action]) % {"expiry": expiry}, "success")
     return redirect(url_for("deals.deal_detail", deal_id=deal.id))
 
 
@@ -440,10 +502,15 @@ def resolve_conflict(conflict_id: int):
         db.session.commit()
     except (ConflictError, StaleDataError) as error:
         db.session.rollback()
-        message = getattr(error, "message", "The deal changed meanwhile; review it again.")
+        message = getattr(error, "message", None) or _(
+            "The deal changed meanwhile; review it again."
+        )
         flash(message, "error")
     else:
-        flash(f"Conflict resolved: {RESOLUTIONS[conflict.resolution]}.", "success")
+        flash(
+            _("Conflict resolved: %(resolution)s.", resolution=RESOLUTIONS[conflict.resolution]),
+            "success",
+        )
     return redirect(url_for("deals.conflict_detail", conflict_id=conflict_id))
 
 
@@ -458,7 +525,7 @@ def comment_conflict(conflict_id: int):
         db.session.rollback()
         flash(error.message, "error")
     else:
-        flash("Comment added.", "success")
+        flash(_("Comment added."), "success")
     return redirect(url_for("deals.conflict_detail", conflict_id=conflict_id))
 
 
@@ -481,10 +548,12 @@ def decide_special_price(deal_id: int, line_id: int):
         db.session.rollback()
         flash(str(error), "error")
     else:
-        flash(
-            f"Special price for {line.product.sku} {'approved' if approve else 'refused'}.",
-            "success",
+        message = (
+            _("Special price for %(sku)s approved.", sku=line.product.sku)
+            if approve
+            else _("Special price for %(sku)s refused.", sku=line.product.sku)
         )
+        flash(message, "success")
     return redirect(url_for("deals.deal_detail", deal_id=deal.id))
 
 
@@ -507,5 +576,5 @@ def close_deal(deal_id: int):
         for message in error.errors.values():
             flash(message, "error")
     else:
-        flash(f"Deal closed as {deal.status}.", "success")
+        flash(_("Deal closed as %(status)s.", status=DEAL_STATUSES[deal.status]), "success")
     return redirect(url_for("deals.deal_detail", deal_id=deal.id))

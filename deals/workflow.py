@@ -11,6 +11,7 @@ from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 
 from flask import current_app
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from accounts.audit import record_audit
@@ -38,6 +39,7 @@ from deals.models import (
 )
 from deals.sla import add_working_days
 from deals.special_prices import mark_special_requests, settle_approved_prices
+from notifications import services as notices
 from partners.forms import uscc_message
 from partners.models import Partner
 from pricing.models import Product
@@ -62,8 +64,11 @@ class StaleDecision(DealError):
     def __init__(self, deal: Deal):
         self.deal = deal
         super().__init__(
-            "This deal was changed by someone else while you were looking at it: it is now "
-            f"{deal.status_label.lower()}. Review its current state before deciding."
+            _(
+                "This deal was changed by someone else while you were looking at it: it is now "
+                "%(status)s. Review its current state before deciding.",
+                status=str(deal.status_label).lower(),
+            )
         )
 
 
@@ -140,44 +145,44 @@ def check_registration(data: DealInput, today: date) -> dict[str, str]:
     """Field-by-field problems with a registration (pure: no database). Empty means valid."""
     errors: dict[str, str] = {}
     if not data.project_name.strip():
-        errors["project_name"] = "Enter the project name."
+        errors["project_name"] = _("Enter the project name.")
     if data.estimated_value in (None, ""):
-        errors["estimated_value"] = "Enter the estimated value."
+        errors["estimated_value"] = _("Enter the estimated value.")
     elif _positive_money(data.estimated_value) is None:
-        errors["estimated_value"] = "The estimated value must be a positive amount."
+        errors["estimated_value"] = _("The estimated value must be a positive amount.")
     if data.expected_close_date is None:
-        errors["expected_close_date"] = "Enter the expected close date."
+        errors["expected_close_date"] = _("Enter the expected close date.")
     elif data.expected_close_date < today:
-        errors["expected_close_date"] = "The close date cannot be in the past."
+        errors["expected_close_date"] = _("The close date cannot be in the past.")
     elif data.expected_close_date > add_months(today, MAX_MONTHS_AHEAD):
-        errors["expected_close_date"] = (
-            f"The close date must be within {MAX_MONTHS_AHEAD} months from today."
+        errors["expected_close_date"] = _(
+            "The close date must be within %(months)s months from today.", months=MAX_MONTHS_AHEAD
         )
     if data.stage not in STAGES:
-        errors["stage"] = "Choose the stage of the customer's buying process."
+        errors["stage"] = _("Choose the stage of the customer's buying process.")
     if data.funding_source not in FUNDING_SOURCES:
-        errors["funding_source"] = "Choose the funding source."
+        errors["funding_source"] = _("Choose the funding source.")
     if data.customer_id is None and data.new_customer is None:
-        errors["customer_id"] = "Choose an existing customer or enter a new one."
+        errors["customer_id"] = _("Choose an existing customer or enter a new one.")
     if data.new_customer is not None:
         if not data.new_customer.name.strip():
-            errors["new_customer-name"] = "Enter the customer's name."
+            errors["new_customer-name"] = _("Enter the customer's name.")
         if data.new_customer.uscc:
             message = uscc_message(data.new_customer.uscc.strip().upper())
             if message:
                 errors["new_customer-uscc"] = message
     if not data.lines:
-        errors["lines"] = "Add at least one product line."
+        errors["lines"] = _("Add at least one product line.")
     for index, line in enumerate(data.lines):
         if not line.product_id:
-            errors[f"lines-{index}-product_id"] = "Choose a product."
+            errors[f"lines-{index}-product_id"] = _("Choose a product.")
         if _positive_whole(line.quantity) is None:
-            errors[f"lines-{index}-quantity"] = "The quantity must be a positive whole number."
+            errors[f"lines-{index}-quantity"] = _("The quantity must be a positive whole number.")
         if _positive_money(line.unit_price) is None:
-            errors[f"lines-{index}-unit_price"] = "The price must be a positive amount."
+            errors[f"lines-{index}-unit_price"] = _("The price must be a positive amount.")
     for index, contact in enumerate(data.contacts):
         if contact.name.strip() and contact.role not in CONTACT_ROLES:
-            errors[f"contacts-{index}-role"] = "Choose the contact's role."
+            errors[f"contacts-{index}-role"] = _("Choose the contact's role.")
     return errors
 
 
@@ -212,7 +217,7 @@ def _resolve_customer(data: DealInput, errors: dict[str, str]) -> EndCustomer | 
     if data.customer_id is not None:
         customer = db.session.get(EndCustomer, data.customer_id)
         if customer is None:
-            errors["customer_id"] = "Unknown customer: choose one from the list."
+            errors["customer_id"] = _("Unknown customer: choose one from the list.")
         return customer
     assert data.new_customer is not None
     new = data.new_customer
@@ -253,7 +258,7 @@ def _apply_fields(deal: Deal, data: DealInput) -> None:
         }
     for index, line in enumerate(data.lines):
         if line.product_id and line.product_id not in products:
-            errors[f"lines-{index}-product_id"] = "Unknown product: choose one from the list."
+            errors[f"lines-{index}-product_id"] = _("Unknown product: choose one from the list.")
     if errors:
         raise DealError(errors)
     customer = _resolve_customer(data, errors)
@@ -289,14 +294,14 @@ def save_registration(
     Nothing is written unless the whole registration is valid (the caller rolls back on error).
     """
     if user.role != PARTNER or user.partner_id is None:
-        raise DealError("Only a partner user registers channel deals.")
+        raise DealError(_("Only a partner user registers channel deals."))
     errors = check_registration(data, today)
     if errors:
         raise DealError(errors)
     if deal is None:
         deal = Deal(kind=CHANNEL, partner_id=user.partner_id, created_by_id=user.id, status=DRAFT)
     elif deal.status not in (DRAFT, MORE_INFO) or deal.partner_id != user.partner_id:
-        raise DealError("Only a draft, or a deal waiting for more information, can be edited.")
+        raise DealError(_("Only a draft, or a deal waiting for more information, can be edited."))
     _apply(deal, data)
     db.session.add(deal)  # only now: a new customer may have been flushed in _apply
     db.session.flush()
@@ -312,7 +317,7 @@ def save_direct_deal(user: User, data: DealInput, *, today: date) -> Deal:
     from deals.conflicts import detect_conflicts
 
     if user.role != REP:
-        raise DealError("Only a direct sales rep registers direct deals.")
+        raise DealError(_("Only a direct sales rep registers direct deals."))
     errors = check_registration(data, today)
     if errors:
         raise DealError(errors)
@@ -331,7 +336,7 @@ def submit_deal(deal: Deal, user: User) -> list[Conflict]:
 
     before = deal.status
     if before not in (DRAFT, MORE_INFO):
-        raise DealError("Only a draft or a deal waiting for more information can be submitted.")
+        raise DealError(_("Only a draft or a deal waiting for more information can be submitted."))
     now = utcnow()
     deal.status = SUBMITTED
     deal.submitted_at = now
@@ -340,6 +345,12 @@ def submit_deal(deal: Deal, user: User) -> list[Conflict]:
     db.session.flush()
     record_deal_event(
         deal, user, "submitted" if before == DRAFT else "information_provided", before
+    )
+    notices.notify(
+        [deal.partner.owner_id],
+        notices.DEAL_SUBMITTED if before == DRAFT else notices.DEAL_RESUBMITTED,
+        deal_id=deal.id,
+        params={"project": deal.project_name, "partner": deal.partner.name, "due": deal.sla_due_at},
     )
     return detect_conflicts(deal)
 
@@ -370,10 +381,10 @@ def approve_deal(deal: Deal, user: User, expected_version: int | None, note: str
     """Approve: protection for the tier's protection days from now."""
     before = _decide(deal, expected_version, (SUBMITTED,))
     if has_open_conflict(deal):
-        raise DealConflict("Resolve the open conflict on this deal before approving it.")
+        raise DealConflict(_("Resolve the open conflict on this deal before approving it."))
     if any(line.special_status == "pending" for line in deal.lines):
         # Approving a deal never approves a special price silently.
-        raise DealError("Decide each special price request before approving the deal.")
+        raise DealError(_("Decide each special price request before approving the deal."))
     settle_approved_prices(deal)
     partner = db.session.get(Partner, deal.partner_id)
     now = utcnow()
@@ -382,17 +393,29 @@ def approve_deal(deal: Deal, user: User, expected_version: int | None, note: str
     deal.protection_expires_at = now + timedelta(days=partner.tier_policy.protection_days)
     db.session.flush()
     record_deal_event(deal, user, "approved", before, note)
+    notices.notify_partner(
+        deal.partner_id,
+        notices.DEAL_APPROVED,
+        deal_id=deal.id,
+        params={"project": deal.project_name, "expires": deal.protection_expires_at},
+    )
     return deal
 
 
 def reject_deal(deal: Deal, user: User, expected_version: int | None, reason: str) -> Deal:
     if not reason.strip():
-        raise DealError({"reason": "Give the partner a reason for the rejection."})
+        raise DealError({"reason": _("Give the partner a reason for the rejection.")})
     before = _decide(deal, expected_version, (SUBMITTED, MORE_INFO))
     deal.status = REJECTED
     deal.decided_at = utcnow()
     db.session.flush()
     record_deal_event(deal, user, "rejected", before, reason.strip())
+    notices.notify_partner(
+        deal.partner_id,
+        notices.DEAL_REJECTED,
+        deal_id=deal.id,
+        params={"project": deal.project_name, "note": reason.strip()},
+    )
     return deal
 
 
@@ -400,20 +423,26 @@ def request_information(
     deal: Deal, user: User, expected_version: int | None, question: str
 ) -> Deal:
     if not question.strip():
-        raise DealError({"question": "Say what information the partner should add."})
+        raise DealError({"question": _("Say what information the partner should add.")})
     before = _decide(deal, expected_version, (SUBMITTED,))
     deal.status = MORE_INFO
     db.session.flush()
     record_deal_event(deal, user, "information_requested", before, question.strip())
+    notices.notify_partner(
+        deal.partner_id,
+        notices.MORE_INFO_REQUESTED,
+        deal_id=deal.id,
+        params={"project": deal.project_name, "note": question.strip()},
+    )
     return deal
 
 
 def answer_information_request(deal: Deal, user: User, answer: str) -> Deal:
     """The partner's answer puts the deal back in the queue with a fresh SLA."""
     if not answer.strip():
-        raise DealError({"answer": "Write your answer."})
+        raise DealError({"answer": _("Write your answer.")})
     if deal.status != MORE_INFO:
-        raise DealError("No information is requested on this deal.")
+        raise DealError(_("No information is requested on this deal."))
     deal.events.append(
         DealEvent(
             user_id=user.id,
@@ -448,7 +477,7 @@ def extend_protection(
 ) -> Deal:
     """Extend an approved deal's protection (also revives one whose time has just run out)."""
     if not isinstance(days, int) or not 1 <= days <= 365:
-        raise DealError({"days": "Extend by 1 to 365 days."})
+        raise DealError({"days": _("Extend by 1 to 365 days.")})
     before = _decide(deal, expected_version, (APPROVED, EXPIRED))
     start = max(deal.protection_expires_at or utcnow(), utcnow())
     deal.protection_expires_at = start + timedelta(days=days)
@@ -478,19 +507,23 @@ def expire_deals(now: datetime | None = None) -> int:
 
 def close_deal(deal: Deal, user: User, outcome: str, lost_reason: str | None = None) -> Deal:
     """Record the customer's decision on an approved deal: won, or lost with the reason."""
-    from deals.models import LOST, LOST_REASONS, WON
+    from deals.models import LOST, LOST_REASONS, WON, english
 
     if deal.effective_status() != APPROVED:
-        raise DealError("Only an approved deal under protection can be closed as won or lost.")
+        raise DealError(_("Only an approved deal under protection can be closed as won or lost."))
     if outcome not in (WON, LOST):
-        raise DealError({"outcome": "Choose won or lost."})
+        raise DealError({"outcome": _("Choose won or lost.")})
     if outcome == LOST and lost_reason not in LOST_REASONS:
-        raise DealError({"lost_reason": "Say why the deal was lost."})
+        raise DealError({"lost_reason": _("Say why the deal was lost.")})
     before = deal.status
     deal.status = outcome
     deal.lost_reason = lost_reason if outcome == LOST else None
     db.session.flush()
     record_deal_event(
-        deal, user, outcome, before, LOST_REASONS.get(lost_reason, "") if lost_reason else ""
+        deal,
+        user,
+        outcome,
+        before,
+        english(LOST_REASONS.get(lost_reason, "")) if lost_reason else "",
     )
     return deal

@@ -88,8 +88,9 @@ def may_see_scope(user: User, scope: StatementScope) -> bool:
     return True
 
 
-def normal_lang(lang: str | None) -> str:
-    return lang if lang in LANGUAGES else "en"
+def normal_lang(lang: str | None, default: str = "en") -> str:
+    """The export language asked for, or ``default`` (the pages pass the user's language)."""
+    return lang if lang in LANGUAGES else default
 
 
 def download_name(scope: StatementScope, period: StatementPeriod, uscc: str = "") -> str:

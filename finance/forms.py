@@ -2,17 +2,18 @@
 
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileAllowed, FileField, FileRequired
 
 
 class ImportForm(FlaskForm):
     file = FileField(
-        "Excel file (.xlsx)",
+        _l("Excel file (.xlsx)"),
         validators=[
-            FileRequired("Choose the Excel file to import."),
+            FileRequired(_l("Choose the Excel file to import.")),
             FileAllowed(
-                ["xlsx"], "Upload an Excel workbook (.xlsx), e.g. filled from the template."
+                ["xlsx"], _l("Upload an Excel workbook (.xlsx), e.g. filled from the template.")
             ),
         ],
     )

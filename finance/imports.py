@@ -24,6 +24,9 @@ from io import BytesIO
 from typing import IO, Any
 from zipfile import BadZipFile
 
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook, load_workbook
 from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
@@ -36,6 +39,8 @@ from accounts.models import ADMIN, FINANCE, MANAGER, REP, User
 from app import db
 from deals.customers import CustomerDetails, CustomerError, save_customer
 from deals.models import COVERAGES, SEGMENTS, EndCustomer
+from i18n import current_language
+from i18n import number as format_number
 from partners.commitments import (
     CommitmentError,
     DuplicateRecord,
@@ -73,15 +78,18 @@ class ImportColumn:
     width: int = 18
     max_length: int = 0
 
+    def label(self, lang: str) -> str:
+        return self.zh if lang == "zh" else self.en
+
 
 @dataclass(frozen=True)
 class ImportKind:
     key: str
-    title: str
-    sheet: str
+    name: str  # English, for the audit log
+    title: str  # lazy: in the reader's language
     roles: tuple[str, ...]
     columns: tuple[ImportColumn, ...]
-    matched_on: str
+    matched_on: str  # lazy
 
     def column(self, key: str) -> ImportColumn:
         return next(c for c in self.columns if c.key == key)
@@ -93,7 +101,7 @@ KINDS: dict[str, ImportKind] = {
     "partners": ImportKind(
         "partners",
         "Partners",
-        "Partners",
+        _l("Partners"),
         (ADMIN,),
         (
             ImportColumn(
@@ -118,7 +126,7 @@ KINDS: dict[str, ImportKind] = {
                 "类型",
                 kind="choice",
                 choices=tuple(PARTNER_TYPES.items()),
-                hint="Default reseller.",
+                hint=_l("Default reseller."),
                 example="reseller",
             ),
             ImportColumn(
@@ -127,7 +135,7 @@ KINDS: dict[str, ImportKind] = {
                 "状态",
                 kind="choice",
                 choices=tuple(PARTNER_STATUSES.items()),
-                hint="Default active.",
+                hint=_l("Default active."),
                 example="active",
             ),
             ImportColumn(
@@ -135,7 +143,7 @@ KINDS: dict[str, ImportKind] = {
                 "Channel manager email",
                 "渠道经理邮箱",
                 kind="email",
-                hint="A channel manager's login email.",
+                hint=_l("A channel manager's login email."),
                 example="manager@example.com",
                 width=28,
             ),
@@ -155,12 +163,12 @@ KINDS: dict[str, ImportKind] = {
             ),
             ImportColumn("notes", "Notes", "备注", max_length=2000, width=30),
         ),
-        "unified social credit code",
+        _l("unified social credit code"),
     ),
     "customers": ImportKind(
         "customers",
         "End customers",
-        "End customers",
+        _l("End customers"),
         (ADMIN, MANAGER),
         (
             ImportColumn(
@@ -171,7 +179,7 @@ KINDS: dict[str, ImportKind] = {
                 "Unified social credit code",
                 "统一社会信用代码",
                 kind="code",
-                hint="When known.",
+                hint=_l("When known."),
                 width=24,
             ),
             ImportColumn("region", "Region", "区域", max_length=40, example="浙江"),
@@ -182,7 +190,7 @@ KINDS: dict[str, ImportKind] = {
                 "客户分级",
                 kind="choice",
                 choices=tuple(SEGMENTS.items()),
-                hint="Default normal.",
+                hint=_l("Default normal."),
                 example="normal",
             ),
             ImportColumn(
@@ -191,7 +199,7 @@ KINDS: dict[str, ImportKind] = {
                 "覆盖方式",
                 kind="choice",
                 choices=tuple(COVERAGES.items()),
-                hint="Default channel; a direct named account needs its rep.",
+                hint=_l("Default channel; a direct named account needs its rep."),
                 example="channel",
             ),
             ImportColumn(
@@ -202,12 +210,12 @@ KINDS: dict[str, ImportKind] = {
                 width=28,
             ),
         ),
-        "unified social credit code, or the exact name when there is no code",
+        _l("unified social credit code, or the exact name when there is no code"),
     ),
     "products": ImportKind(
         "products",
         "Products",
-        "Products",
+        _l("Products"),
         (ADMIN,),
         (
             ImportColumn("sku", "SKU", "物料编码", True, "code", max_length=40, example="SRV-R100"),
@@ -239,16 +247,16 @@ KINDS: dict[str, ImportKind] = {
                 "在售",
                 kind="yesno",
                 choices=_YESNO,
-                hint="Default yes.",
+                hint=_l("Default yes."),
                 example="yes",
             ),
         ),
-        "SKU (any case)",
+        _l("SKU (any case)"),
     ),
     "stock_orders": ImportKind(
         "stock_orders",
         "Stock orders",
-        "Stock orders",
+        _l("Stock orders"),
         (ADMIN, MANAGER, FINANCE),
         (
             ImportColumn(
@@ -258,7 +266,7 @@ KINDS: dict[str, ImportKind] = {
                 True,
                 "code",
                 max_length=40,
-                hint="One row per line; lines of one order share its number, date and partner.",
+                hint=_l("One row per line; lines of one order share its number, date and partner."),
                 example="PO-2026-0001",
             ),
             ImportColumn(
@@ -284,7 +292,7 @@ KINDS: dict[str, ImportKind] = {
                 example=Decimal("8400.00"),
             ),
         ),
-        "order number",
+        _l("order number"),
     ),
 }
 
@@ -320,6 +328,14 @@ class ImportReport:
 
     @property
     def message(self) -> str:
+        return _(
+            "%(created)s created, %(present)s already present.",
+            created=self.created,
+            present=self.present,
+        )
+
+    @property
+    def english_message(self) -> str:
         return f"{self.created} created, {self.present} already present."
 
 
@@ -336,18 +352,24 @@ def read_rows(kind: ImportKind, file: IO[bytes]) -> Iterator[tuple[int, dict[str
     try:
         wb = load_workbook(file, read_only=True, data_only=True)
     except (BadZipFile, KeyError, OSError, ValueError) as error:
-        raise ImportFileError("This is not an Excel workbook (.xlsx) that can be read.") from error
+        raise ImportFileError(
+            _("This is not an Excel workbook (.xlsx) that can be read.")
+        ) from error
     try:
         ws = wb.worksheets[0]
         rows = ws.iter_rows(values_only=True)
         header = next(rows, None)
         if not header:
-            raise ImportFileError("The first sheet is empty: start from the template.")
+            raise ImportFileError(_("The first sheet is empty: start from the template."))
         keys = [_header_key(kind, text) for text in header]
-        missing = [c.en for c in kind.columns if c.required and c.key not in keys]
+        lang = current_language()
+        missing = [c.label(lang) for c in kind.columns if c.required and c.key not in keys]
         if missing:
             raise ImportFileError(
-                "Row 1 lacks the column(s) " + ", ".join(missing) + ": start from the template."
+                _(
+                    "Row 1 lacks the column(s) %(columns)s: start from the template.",
+                    columns=", ".join(missing),
+                )
             )
         for number, values in enumerate(rows, start=2):
             if values is None or all(v is None or str(v).strip() == "" for v in values):
@@ -371,7 +393,11 @@ class _Row:
         self.values: dict[str, Any] = {}
 
     def fail(self, column: ImportColumn | None, message: str) -> None:
-        self.reasons.append(f"{column.en}: {message}" if column else message)
+        if column is None:
+            self.reasons.append(message)
+        else:
+            label = column.label(current_language())
+            self.reasons.append(_("%(column)s: %(reason)s", column=label, reason=message))
 
     def read(self) -> None:
         for column in self.kind.columns:
@@ -382,7 +408,7 @@ class _Row:
             value = value.strip()
         if value is None or value == "":
             if column.required:
-                self.fail(column, "required.")
+                self.fail(column, _("required."))
             return None
         reader = getattr(self, f"_{column.kind}")
         return reader(column, value)
@@ -392,20 +418,22 @@ class _Row:
             value = int(value)
         text = str(value).strip()
         if column.max_length and len(text) > column.max_length:
-            self.fail(column, f"at most {column.max_length} characters.")
+            self.fail(column, _("at most %(count)s characters.", count=column.max_length))
         return text
 
     def _code(self, column, value):
         if isinstance(value, (int, float, Decimal)):
             # Excel turned it into a number: leading zeros and digits past 15 are lost.
-            self.fail(column, "format this column as text (Excel turned the code into a number).")
+            self.fail(
+                column, _("format this column as text (Excel turned the code into a number).")
+            )
             return None
         return self._text(column, value)
 
     def _email(self, column, value):
         text = str(value).strip().lower()
         if not EMAIL_RE.match(text):
-            self.fail(column, "not an email address.")
+            self.fail(column, _("not an email address."))
         return text
 
     def _date(self, column, value):
@@ -416,20 +444,20 @@ class _Row:
         try:
             return date.fromisoformat(str(value).strip().replace("/", "-"))
         except ValueError:
-            self.fail(column, "enter a date as YYYY-MM-DD.")
+            self.fail(column, _("enter a date as YYYY-MM-DD."))
             return None
 
     def _money(self, column, value):
         try:
             amount = Decimal(str(value).replace(",", "").replace("¥", "").strip())
         except InvalidOperation:
-            self.fail(column, "enter an amount, e.g. 1000.00.")
+            self.fail(column, _("enter an amount, e.g. 1000.00."))
             return None
         if not amount.is_finite() or amount <= 0:
-            self.fail(column, "must be above zero.")
+            self.fail(column, _("must be above zero."))
             return None
         if amount != amount.quantize(CENT, rounding=ROUND_HALF_UP):
-            self.fail(column, "at most two decimals (cents).")
+            self.fail(column, _("at most two decimals (cents)."))
             return None
         return amount.quantize(CENT)
 
@@ -438,7 +466,7 @@ class _Row:
             value = int(value)
         text = str(value).strip()
         if not text.isdigit() or int(text) <= 0:
-            self.fail(column, "a positive whole number.")
+            self.fail(column, _("a positive whole number."))
             return None
         return int(text)
 
@@ -447,7 +475,10 @@ class _Row:
         for key, label in column.choices:
             if wanted in (key.casefold(), label.casefold()):
                 return key
-        self.fail(column, "use one of " + ", ".join(key for key, _ in column.choices) + ".")
+        self.fail(
+            column,
+            _("use one of %(values)s.", values=", ".join(key for key, _label in column.choices)),
+        )
         return None
 
     def _yesno(self, column, value):
@@ -458,7 +489,7 @@ class _Row:
             return True
         if wanted in ("no", "n", "false", "0", "否"):
             return False
-        self.fail(column, "yes or no.")
+        self.fail(column, _("yes or no."))
         return None
 
 
@@ -492,7 +523,9 @@ def _duplicates(rows: list[_Row], key: str, label: str, normal=lambda v: v) -> N
             continue
         value = normal(value)
         if value in first_seen:
-            row.fail(None, f"The same {label} is on row {first_seen[value]}.")
+            row.fail(
+                None, _("The same %(what)s is on row %(row)s.", what=label, row=first_seen[value])
+            )
         else:
             first_seen[value] = row.number
 
@@ -512,15 +545,17 @@ def _check_partners(rows: list[_Row], user: User) -> None:
                 row.fail(kind.column("uscc"), message)
         start, end = row.values.get("agreement_start"), row.values.get("agreement_end")
         if start and end and end < start:
-            row.fail(kind.column("agreement_end"), "The agreement cannot end before it starts.")
-    _duplicates(rows, "uscc", "credit code")
+            row.fail(kind.column("agreement_end"), _("The agreement cannot end before it starts."))
+    _duplicates(rows, "uscc", _("credit code"))
     owners = _users_by_email({r.values["owner_email"] for r in rows if r.values.get("owner_email")})
     for row in rows:
         email = row.values.get("owner_email")
         if email:
             owner = owners.get(email)
             if owner is None or owner.role not in (MANAGER, ADMIN) or not owner.active:
-                row.fail(kind.column("owner_email"), "no active channel manager with this email.")
+                row.fail(
+                    kind.column("owner_email"), _("no active channel manager with this email.")
+                )
             else:
                 row.values["owner_id"] = owner.id
     existing = _lookup(
@@ -557,11 +592,11 @@ def _check_customers(rows: list[_Row], user: User) -> None:
             message = uscc_message(code)
             if message:
                 row.fail(kind.column("uscc"), message)
-    _duplicates(rows, "uscc", "credit code")
+    _duplicates(rows, "uscc", _("credit code"))
     for row in rows:
         if not row.values.get("uscc"):
             row.values["name_key"] = row.values.get("name")
-    _duplicates(rows, "name_key", "name without a credit code")
+    _duplicates(rows, "name_key", _("name without a credit code"))
     reps = _users_by_email(
         {r.values["owner_rep_email"] for r in rows if r.values.get("owner_rep_email")}
     )
@@ -571,12 +606,14 @@ def _check_customers(rows: list[_Row], user: User) -> None:
             rep = reps.get(email)
             if rep is None or rep.role != REP or not rep.active:
                 row.fail(
-                    kind.column("owner_rep_email"), "no active direct sales rep with this email."
+                    kind.column("owner_rep_email"), _("no active direct sales rep with this email.")
                 )
             else:
                 row.values["owner_rep_id"] = rep.id
         if row.values.get("coverage") == "direct" and not email:
-            row.fail(kind.column("owner_rep_email"), "a named direct account needs its owning rep.")
+            row.fail(
+                kind.column("owner_rep_email"), _("a named direct account needs its owning rep.")
+            )
     by_code = _lookup(
         EndCustomer.uscc, {r.values["uscc"] for r in rows if r.values.get("uscc")}, EndCustomer.id
     )
@@ -612,8 +649,10 @@ def _check_products(rows: list[_Row], user: User) -> None:
             row.values["sku"] = row.values["sku"].upper()
         list_price, floor_price = row.values.get("list_price"), row.values.get("floor_price")
         if list_price and floor_price and floor_price > list_price:
-            row.fail(kind.column("floor_price"), "The floor price cannot be above the list price.")
-    _duplicates(rows, "sku", "SKU")
+            row.fail(
+                kind.column("floor_price"), _("The floor price cannot be above the list price.")
+            )
+    _duplicates(rows, "sku", _("SKU"))
     existing = _lookup(
         func.upper(Product.sku), {r.values["sku"] for r in rows if r.values.get("sku")}, Product.id
     )
@@ -659,7 +698,11 @@ def _check_stock_orders(rows: list[_Row], user: User) -> None:
             ):
                 row.fail(
                     kind.column(key),
-                    f"differs from row {first.number} of the same order {number}.",
+                    _(
+                        "differs from row %(row)s of the same order %(number)s.",
+                        row=first.number,
+                        number=number,
+                    ),
                 )
     partners = _lookup(
         Partner.uscc,
@@ -676,24 +719,24 @@ def _check_stock_orders(rows: list[_Row], user: User) -> None:
         if code:
             found = partners.get(code)
             if found is None:
-                row.fail(kind.column("partner_uscc"), "no partner with this credit code.")
+                row.fail(kind.column("partner_uscc"), _("no partner with this credit code."))
             else:
                 partner_id, owner_id = found
                 row.values["partner_id"] = partner_id
                 if user.role == MANAGER and owner_id not in (None, user.id):
-                    row.fail(kind.column("partner_uscc"), "you do not manage this partner.")
+                    row.fail(kind.column("partner_uscc"), _("you do not manage this partner."))
         if sku:
             if sku in products:
                 row.values["product_id"] = products[sku]
             else:
-                row.fail(kind.column("sku"), "no product with this SKU.")
+                row.fail(kind.column("sku"), _("no product with this SKU."))
         number = row.values.get("order_number")
         if number in existing:
             recorded_for = existing[number]
             if row.values.get("partner_id") not in (None, recorded_for):
                 row.fail(
                     kind.column("order_number"),
-                    "this number is already recorded for another partner's order.",
+                    _("this number is already recorded for another partner's order."),
                 )
             row.values["present"] = True
         else:
@@ -755,7 +798,12 @@ def import_file(kind: ImportKind, file: IO[bytes], user: User, filename: str = "
     try:
         for number, raw in read_rows(kind, file):
             if len(rows) >= MAX_ROWS:
-                raise ImportFileError(f"At most {MAX_ROWS:,} rows per file: split the file.")
+                raise ImportFileError(
+                    _(
+                        "At most %(count)s rows per file: split the file.",
+                        count=format_number(MAX_ROWS),
+                    )
+                )
             row = _Row(number, raw, kind)
             row.read()
             rows.append(row)
@@ -764,7 +812,7 @@ def import_file(kind: ImportKind, file: IO[bytes], user: User, filename: str = "
         return _refused(report, user, filename)
     report.rows = len(rows)
     if not rows:
-        report.errors.append(RowError(2, ["The file has no rows to import."]))
+        report.errors.append(RowError(2, [_("The file has no rows to import.")]))
         return _refused(report, user, filename)
     check, store = CHECKS[kind.key]
     check(rows, user)
@@ -796,7 +844,7 @@ def import_file(kind: ImportKind, file: IO[bytes], user: User, filename: str = "
             "created": report.created,
             "present": report.present,
         },
-        summary=f"{kind.title} from {filename or 'a file'}: {report.message}",
+        summary=f"{kind.name} from {filename or 'a file'}: {report.english_message}",
         user_id=user.id,
     )
     return report
@@ -814,7 +862,7 @@ def _refused(report: ImportReport, user: User, filename: str) -> ImportReport:
             "rows": report.rows,
             "bad_rows": len(report.errors),
         },
-        summary=f"{report.kind.title} from {filename or 'a file'}: refused, "
+        summary=f"{report.kind.name} from {filename or 'a file'}: refused, "
         f"{len(report.errors)} bad row(s)",
         user_id=user.id,
     )
@@ -825,20 +873,28 @@ def _refused(report: ImportReport, user: User, filename: str) -> ImportReport:
 
 
 def template_workbook(kind: ImportKind, lang: str = "en") -> bytes:
-    """The import template: the header row (frozen), columns formatted for their values (codes
-    as text so Excel keeps leading zeros), drop-downs for the choices, and a sheet that says
-    what each column takes with an example row."""
+    """The import template in ``lang``: the header row (frozen), columns formatted for their
+    values (codes as text so Excel keeps leading zeros), drop-downs for the choices, and a sheet
+    that says what each column takes with an example row."""
+    with force_locale(lang):
+        wb = _template(kind, lang)
+    out = BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def _template(kind: ImportKind, lang: str) -> Workbook:
     wb = Workbook()
     ws = wb.active
-    ws.title = kind.sheet
+    ws.title = str(kind.title)
     bold = Font(bold=True)
     for index, column in enumerate(kind.columns, start=1):
         letter = get_column_letter(index)
-        title = column.zh if lang == "zh" else column.en
+        title = column.label(lang)
         cell = ws.cell(row=1, column=index, value=title + (" *" if column.required else ""))
         cell.font = bold
         dimension = ws.column_dimensions[letter]
-        dimension.width = max(column.width, len(title) + 4)
+        dimension.width = max(column.width, len(title) * (2 if lang == "zh" else 1) + 4)
         if column.kind in ("text", "code", "email", "choice", "yesno"):
             dimension.number_format = "@"
         elif column.kind == "date":
@@ -846,40 +902,51 @@ def template_workbook(kind: ImportKind, lang: str = "en") -> bytes:
         elif column.kind == "money":
             dimension.number_format = "#,##0.00"
         if column.choices:
-            values = ",".join(key for key, _ in column.choices)
+            values = ",".join(key for key, _label in column.choices)
             validation = DataValidation(type="list", formula1=f'"{values}"', allow_blank=True)
             validation.add(f"{letter}2:{letter}{MAX_ROWS + 1}")
             ws.add_data_validation(validation)
     ws.freeze_panes = "A2"
 
-    guide = wb.create_sheet("Instructions")
-    guide.append(["Column", "Required", "Values", "Example"])
+    guide = wb.create_sheet(_("Instructions"))
+    guide.append([_("Column"), _("Required"), _("Values"), _("Example")])
     for cell in guide[1]:
         cell.font = bold
+    kinds_of_value = {
+        "date": _("date, YYYY-MM-DD"),
+        "money": _("amount in CNY, two decimals"),
+        "quantity": _("whole number above zero"),
+        "code": _("text"),
+        "email": _("email address"),
+    }
     for column in kind.columns:
         if column.choices:
-            values = ", ".join(key for key, _ in column.choices)
+            values = ", ".join(key for key, _label in column.choices)
         else:
-            values = {
-                "date": "date, YYYY-MM-DD",
-                "money": "amount in CNY, two decimals",
-                "quantity": "whole number above zero",
-                "code": "text",
-                "email": "email address",
-            }.get(column.kind, "text")
+            values = kinds_of_value.get(column.kind, _("text"))
             if column.max_length:
-                values += f", at most {column.max_length} characters"
+                values = _(
+                    "%(values)s, at most %(count)s characters",
+                    values=values,
+                    count=column.max_length,
+                )
         if column.hint:
-            values += f". {column.hint}"
-        example = column.example
+            values = _("%(values)s. %(hint)s", values=values, hint=column.hint)
         guide.append(
-            [f"{column.en} / {column.zh}", "yes" if column.required else "", values, example]
+            [
+                f"{column.en} / {column.zh}",
+                _("yes") if column.required else "",
+                values,
+                column.example,
+            ]
         )
     guide.append([])
-    guide.append([f"Rows already recorded are skipped (matched on the {kind.matched_on})."])
-    guide.append(["If any row is bad, nothing is imported: fix the rows listed and upload again."])
+    guide.append(
+        [_("Rows already recorded are skipped (matched on the %(key)s).", key=kind.matched_on)]
+    )
+    guide.append(
+        [_("If any row is bad, nothing is imported: fix the rows listed and upload again.")]
+    )
     for letter, width in zip("ABCD", (40, 10, 70, 24), strict=True):
         guide.column_dimensions[letter].width = width
-    out = BytesIO()
-    wb.save(out)
-    return out.getvalue()
+    return wb

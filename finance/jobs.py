@@ -43,9 +43,12 @@ from finance.models import (
     CHANNEL_SCOPE,
     DONE,
     FAILED,
+    NOT_VISIBLE,
     PARTNER_SCOPE,
     QUEUED,
     RUNNING,
+    STOPPED,
+    WRITE_FAILED,
     ExportJob,
 )
 from finance.statements import StatementPeriod, StatementScope
@@ -214,22 +217,17 @@ def run_job(app: Flask, job_id: int) -> None:
             if not isinstance(error, NotVisible):
                 log.exception("export job %s failed", job_id)
             partial.unlink(missing_ok=True)
-            message = (
-                "You may no longer export this statement."
-                if isinstance(error, NotVisible)
-                else "The export failed; try again, and tell the administrator if it fails again."
-            )
-            _mark_failed(job_id, message)
+            _mark_failed(job_id, NOT_VISIBLE if isinstance(error, NotVisible) else WRITE_FAILED)
         finally:
             progress.path.unlink(missing_ok=True)
             db.session.remove()
 
 
-def _mark_failed(job_id: int, message: str) -> None:
+def _mark_failed(job_id: int, reason: str) -> None:
     db.session.execute(
         update(ExportJob)
         .where(ExportJob.id == job_id, ExportJob.status.in_((QUEUED, RUNNING)))
-        .values(status=FAILED, error=message[:300], finished_at=utcnow())
+        .values(status=FAILED, error=reason, finished_at=utcnow())
     )
     db.session.commit()
 
@@ -247,7 +245,7 @@ def give_up_if_stale(job: ExportJob) -> bool:
     if utcnow() - last_sign <= timedelta(seconds=limit):
         return False
     job.status = FAILED
-    job.error = "The export stopped before it finished (the server restarted). Start it again."
+    job.error = STOPPED
     job.finished_at = utcnow()
     return True
 

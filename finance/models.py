@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import JSON, BigInteger, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -14,7 +15,23 @@ QUEUED = "queued"
 RUNNING = "running"
 DONE = "done"
 FAILED = "failed"
-JOB_STATUSES = {QUEUED: "Queued", RUNNING: "Running", DONE: "Ready", FAILED: "Failed"}
+JOB_STATUSES = {
+    QUEUED: _l("Queued"),
+    RUNNING: _l("Running"),
+    DONE: _l("Ready"),
+    FAILED: _l("Failed"),
+}
+
+# Why a job failed, stored as a code (the reader's language is not the writer's); an older row
+# may hold an English sentence, shown as it is.
+NOT_VISIBLE = "not_visible"
+WRITE_FAILED = "write_failed"
+STOPPED = "stopped"
+JOB_ERRORS = {
+    NOT_VISIBLE: _l("You may no longer export this statement."),
+    WRITE_FAILED: _l("The export failed; try again, and tell the administrator if it fails again."),
+    STOPPED: _l("The export stopped before it finished (the server restarted). Start it again."),
+}
 
 PARTNER_SCOPE = "partner"
 CHANNEL_SCOPE = "channel"
@@ -42,7 +59,7 @@ class ExportJob(db.Model):
     download_name: Mapped[str] = mapped_column(String(200))
     size: Mapped[int | None] = mapped_column(BigInteger)
     rows: Mapped[int | None]
-    error: Mapped[str] = mapped_column(String(300), default="")
+    error: Mapped[str] = mapped_column(String(300), default="")  # a code of JOB_ERRORS
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -51,7 +68,12 @@ class ExportJob(db.Model):
 
     @property
     def status_label(self) -> str:
-        return JOB_STATUSES.get(self.status, self.status)
+        return str(JOB_STATUSES.get(self.status, self.status))
+
+    @property
+    def error_message(self) -> str:
+        """Why it failed, in the reader's language ("" when it did not)."""
+        return str(JOB_ERRORS.get(self.error, self.error or ""))
 
     @property
     def finished(self) -> bool:

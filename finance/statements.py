@@ -11,7 +11,8 @@ included):
   same partner (2026-Q1 beside 2026) is part of that one and is not counted again: the longest
   wins, as for the attainment on the partner pages.
 - **ordered**: Σ quantity × unit price over the lines of the partner's stock orders dated in
-  the period.
+  the period (read from the stored day totals, ``stock_order_total``, which hold that sum in
+  cents per partner and day).
 - **attainment**: ordered ÷ committed, four decimals half-up; blank when nothing is committed.
 - **shortfall**: max(committed − ordered, 0).
 - **special-price discount granted**: Σ (tier price − approved unit price) × quantity over the
@@ -39,6 +40,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from sqlalchemy import BigInteger, Integer, case, cast, exists, func, select
 from sqlalchemy.orm import aliased
 
@@ -53,6 +55,7 @@ from partners.models import (
     StockCommitment,
     StockOrder,
     StockOrderLine,
+    StockOrderTotal,
     TierPolicy,
 )
 from pricing.models import Product
@@ -103,7 +106,7 @@ def _date(value, name: str, errors: dict[str, str]) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        errors[name] = "Enter a date as YYYY-MM-DD."
+        errors[name] = _("Enter a date as YYYY-MM-DD.")
         return None
 
 
@@ -127,23 +130,23 @@ def statement_period(period: str | None = None, start=None, end=None) -> Stateme
                 label = period
         except ValueError:
             raise PeriodError(
-                {"period": "Use a period like 2026, 2026-H1, 2026-Q3 or 2026-03."}
+                {"period": _("Use a period like 2026, 2026-H1, 2026-Q3 or 2026-03.")}
             ) from None
     else:
         errors: dict[str, str] = {}
         if start in (None, ""):
-            errors["from"] = "Enter the first day of the period."
+            errors["from"] = _("Enter the first day of the period.")
         if end in (None, ""):
-            errors["to"] = "Enter the last day of the period."
+            errors["to"] = _("Enter the last day of the period.")
         first_day = _date(start, "from", errors) if "from" not in errors else None
         last_day = _date(end, "to", errors) if "to" not in errors else None
         if errors:
             raise PeriodError(errors)
         if last_day < first_day:
-            raise PeriodError({"to": "The period cannot end before it starts."})
+            raise PeriodError({"to": _("The period cannot end before it starts.")})
         label = f"{first_day.isoformat()} – {last_day.isoformat()}"
     if not (EARLIEST_YEAR <= first_day.year and last_day.year <= LATEST_YEAR):
-        message = "Choose a period between 2000 and 2100."
+        message = _("Choose a period between 2000 and 2100.")
         raise PeriodError({"period" if period else "from": message})
     return StatementPeriod(first_day, last_day, label)
 
@@ -285,22 +288,23 @@ class MonthlyOrders:
 def orders_by_partner_month(
     scope: StatementScope, period: StatementPeriod
 ) -> dict[int, list[MonthlyOrders]]:
-    """Ordered lines, quantity and amount per partner and month, one grouped query; the
-    per-partner ordered amount is the sum of its months."""
-    month = _month_of(StockOrder.order_date).label("month")
+    """Ordered lines, quantity and amount per partner and month, one grouped query over the
+    stored day totals (partners.order_totals: the same sums of the lines, in integer cents);
+    the per-partner ordered amount is the sum of its months."""
+    total = StockOrderTotal
+    month = _month_of(total.order_date).label("month")
     stmt = (
         select(
-            StockOrder.partner_id,
+            total.partner_id,
             month,
-            func.count(StockOrderLine.id),
-            func.sum(StockOrderLine.quantity),
-            func.sum(StockOrderLine.quantity * cents(StockOrderLine.unit_price)),
+            func.sum(total.lines),
+            func.sum(total.quantity),
+            func.sum(total.amount_cents),
         )
-        .join(StockOrderLine, StockOrderLine.order_id == StockOrder.id)
-        .where(StockOrder.order_date >= period.start, StockOrder.order_date <= period.end)
-        .group_by(StockOrder.partner_id, month)
+        .where(total.order_date >= period.start, total.order_date <= period.end)
+        .group_by(total.partner_id, month)
     )
-    stmt = _in_scope(stmt, StockOrder.partner_id, scope)
+    stmt = _in_scope(stmt, total.partner_id, scope)
     result: dict[int, list[MonthlyOrders]] = {}
     for partner_id, month_text, lines, quantity, amount in db.session.execute(stmt):
         year, number = (int(part) for part in month_text.split("-"))

@@ -20,6 +20,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
@@ -53,6 +54,8 @@ from finance.jobs import (
 from finance.models import DONE, ExportJob
 from finance.statements import PeriodError, StatementScope, build_statement, statement_period
 from finance.workbook import LANGUAGES
+from i18n import current_language
+from i18n import number as format_number
 from partners.models import TIERS, Partner
 from pricing.pricelist import XLSX_MIMETYPE
 
@@ -87,13 +90,18 @@ def _statement_args(scope: StatementScope, args) -> dict:
         "period": (args.get("period") or "").strip(),
         "from": "" if args.get("period") else args.get("from", ""),
         "to": "" if args.get("period") else args.get("to", ""),
-        "lang": normal_lang(args.get("lang")),
+        "lang": _export_lang(args),
     }
     if scope.is_channel:
         values.update(tier=scope.tier, region=scope.region)
         if current_user.role != MANAGER and scope.owner_id:
             values["owner"] = scope.owner_id
     return {k: v for k, v in values.items() if v}
+
+
+def _export_lang(args) -> str:
+    """The language chosen on the statements page, else the user's own."""
+    return normal_lang(args.get("lang"), current_language())
 
 
 def _partner_or_404(partner_id: int | None) -> Partner:
@@ -184,7 +192,7 @@ def statements():
         if not errors:
             if scope_kind == "partner":
                 if not partner_arg.isdigit():
-                    errors["partner"] = "Choose a partner."
+                    errors["partner"] = _("Choose a partner.")
                 else:
                     partner = _partner_or_404(int(partner_arg))
                     scope = StatementScope(partner_id=partner.id)
@@ -192,13 +200,13 @@ def statements():
                 scope = _channel_scope(args)
     if request.method == "POST":
         if errors or scope is None:
-            flash("Choose the partner and the period to export.", "error")
+            flash(_("Choose the partner and the period to export."), "error")
         else:
             job = create_job(
                 current_user,
                 scope,
                 period,
-                normal_lang(args.get("lang")),
+                _export_lang(args),
                 partner.uscc if partner else "",
             )
             db.session.commit()
@@ -233,7 +241,8 @@ def statements():
         tiers=TIERS,
         regions=_regions() if may_channel else [],
         owners=_owner_choices() if current_user.role in (ADMIN, FINANCE) else [],
-        languages=LANGUAGES,
+        export_languages=LANGUAGES,
+        export_lang=_export_lang(args),
         jobs=jobs,
         period_years=_period_years(args.get("period", "")),
     )
@@ -287,7 +296,7 @@ def partner_statement(partner_id: int):
     return _send_statement(
         scope,
         period,
-        normal_lang(request.args.get("lang")),
+        _export_lang(request.args),
         download_name(scope, period, partner.uscc),
     )
 
@@ -303,9 +312,7 @@ def channel_statement():
         for message in error.errors.values():
             flash(message, "error")
         return redirect(url_for("finance.statements", scope="channel"))
-    return _send_statement(
-        scope, period, normal_lang(request.args.get("lang")), download_name(scope, period)
-    )
+    return _send_statement(scope, period, _export_lang(request.args), download_name(scope, period))
 
 
 # --- background exports ------------------------------------------------------------------------
@@ -329,15 +336,29 @@ def _job_state(job: ExportJob) -> dict:
         percent = min(99, int(rows * 100 / total))
     else:
         percent = 0
+    if job.status == DONE:
+        progress_text = _("Written: %(total)s detail rows.", total=format_number(job.rows or 0))
+    elif total:
+        progress_text = _(
+            "%(rows)s of %(total)s detail rows written (%(percent)s %%).",
+            rows=format_number(rows),
+            total=format_number(total),
+            percent=percent,
+        )
+    elif not job.finished:
+        progress_text = _("Computing the figures…")
+    else:
+        progress_text = ""
     return {
         "id": job.id,
         "status": job.status,
         "status_label": job.status_label,
+        "progress_text": progress_text,
         "rows": rows,
         "total": total if job.status != DONE else job.rows,
         "percent": percent,
         "finished": job.finished,
-        "error": job.error or None,
+        "error": job.error_message or None,
         "download_url": url_for("finance.download_statement_job", job_id=job.id)
         if job.status == DONE
         else None,
@@ -408,7 +429,7 @@ def imports():
 @role_required(*IMPORT_ROLES)
 def import_template(kind: str):
     found = _import_kind_or_404(kind)
-    lang = normal_lang(request.args.get("lang"))
+    lang = _export_lang(request.args)
     response = send_file(
         BytesIO(template_workbook(found, lang)),
         mimetype=XLSX_MIMETYPE,
@@ -441,7 +462,7 @@ def upload_import(kind: str):
             db.session.rollback()
             raise
         if report.ok:
-            flash(f"{found.title}: {report.message}", "success")
+            flash(_("%(kind)s: %(outcome)s", kind=found.title, outcome=report.message), "success")
             return redirect(url_for("finance.imports"))
     status = 200 if report is None else 422
     return (

@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
+from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy import inspect as sa_inspect
 
@@ -23,7 +24,9 @@ from partners.models import (
     StockCommitment,
     StockOrder,
     StockOrderLine,
+    StockOrderTotal,
 )
+from partners.order_totals import add_order, from_cents
 
 CENT = Decimal("0.01")
 RATIO = Decimal("0.0001")
@@ -46,7 +49,7 @@ def parse_period(period: str) -> tuple[date, date]:
     """'2026-Q4' → (2026-10-01, 2026-12-31); '2026-H2' → second half; '2026' → the year."""
     match = PERIOD_RE.match((period or "").strip().upper())
     if not match:
-        raise ValueError("Use a period like 2026-Q4, 2026-H2 or 2026.")
+        raise ValueError(_("Use a period like 2026-Q4, 2026-H2 or 2026."))
     year, part = int(match.group(1)), match.group(2)
     if part is None:
         return date(year, 1, 1), date(year, 12, 31)
@@ -122,32 +125,44 @@ def current_commitments(partner_ids: list[int], today: date) -> dict[int, StockC
     return chosen
 
 
-def attainments(partner_ids: list[int], today: date) -> dict[int, Attainment]:
-    """Attainment for many partners in a few grouped queries (no query per partner)."""
+def ordered_in_commitments(commitments: list[StockCommitment]) -> dict[int, Decimal]:
+    """Ordered amount per partner in its commitment's period (one commitment per partner), from
+    the stored day totals in one query joining them to the commitments."""
+    if not commitments:
+        return {}
+    total = StockOrderTotal
+    rows = db.session.execute(
+        select(StockCommitment.partner_id, func.sum(total.amount_cents))
+        .join(
+            total,
+            and_(
+                total.partner_id == StockCommitment.partner_id,
+                total.order_date >= StockCommitment.period_start,
+                total.order_date <= StockCommitment.period_end,
+            ),
+        )
+        .where(StockCommitment.id.in_([c.id for c in commitments]))
+        .group_by(StockCommitment.partner_id)
+    )
+    return {partner_id: from_cents(cents) for partner_id, cents in rows}
+
+
+def attainments(
+    partner_ids: list[int], today: date, *, with_lines: bool = True
+) -> dict[int, Attainment]:
+    """Attainment for many partners in a few grouped queries (no query per partner).
+
+    ``with_lines`` adds the ordered quantities per committed product line or SKU, read from the
+    order lines (a page of partners); a whole channel's dashboard leaves them out.
+    """
     commitments = current_commitments(partner_ids, today)
     if not commitments:
         return {}
-    amount = func.sum(StockOrderLine.quantity * StockOrderLine.unit_price)
-    periods = [
-        and_(
-            StockOrder.partner_id == c.partner_id,
-            StockOrder.order_date >= c.period_start,
-            StockOrder.order_date <= c.period_end,
-        )
-        for c in commitments.values()
-    ]
-    ordered = dict(
-        db.session.execute(
-            select(StockOrder.partner_id, amount)
-            .join(StockOrder.lines)
-            .where(db.or_(*periods))
-            .group_by(StockOrder.partner_id)
-        ).all()
-    )
-    line_totals = _committed_line_totals(list(commitments.values()))
+    ordered = ordered_in_commitments(list(commitments.values()))
+    line_totals = _committed_line_totals(list(commitments.values())) if with_lines else {}
     result = {}
     for partner_id, commitment in commitments.items():
-        total = Decimal(ordered.get(partner_id) or 0).quantize(CENT, rounding=ROUND_HALF_UP)
+        total = ordered.get(partner_id, Decimal("0.00"))
         elapsed = elapsed_share(commitment.period_start, commitment.period_end, today)
         result[partner_id] = Attainment(
             commitment=commitment,
@@ -226,10 +241,10 @@ def _money(value, field_name: str, errors: dict[str, str]) -> Decimal | None:
     try:
         amount = Decimal(str(value).replace(",", "").strip())
     except (InvalidOperation, ValueError):
-        errors[field_name] = "Enter an amount, e.g. 1000000.00."
+        errors[field_name] = _("Enter an amount, e.g. 1000000.00.")
         return None
     if not amount.is_finite() or amount <= 0:
-        errors[field_name] = "The amount must be above zero."
+        errors[field_name] = _("The amount must be above zero.")
         return None
     return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
@@ -237,7 +252,7 @@ def _money(value, field_name: str, errors: dict[str, str]) -> Decimal | None:
 def _whole(value, field_name: str, errors: dict[str, str]) -> int | None:
     text = str(value).strip()
     if not text.isdigit() or int(text) <= 0:
-        errors[field_name] = "The quantity must be a positive whole number."
+        errors[field_name] = _("The quantity must be a positive whole number.")
         return None
     return int(text)
 
@@ -273,9 +288,9 @@ def record_commitment(
         quantity = _whole(line.quantity, f"lines[{index}].quantity", errors)
         if line.product_id is not None:
             if db.session.get(product, line.product_id) is None:
-                errors[f"lines[{index}].sku"] = "Unknown product."
+                errors[f"lines[{index}].sku"] = _("Unknown product.")
         elif line.product_line not in known_lines:
-            errors[f"lines[{index}].product_line"] = "Unknown product line."
+            errors[f"lines[{index}].product_line"] = _("Unknown product line.")
         checked.append((line, quantity))
     if errors:
         raise CommitmentError(errors)
@@ -286,7 +301,13 @@ def record_commitment(
         )
     )
     if exists is not None:
-        raise DuplicateRecord(f"{partner.name} already has a commitment for {period_key}.")
+        raise DuplicateRecord(
+            _(
+                "%(partner)s already has a commitment for %(period)s.",
+                partner=partner.name,
+                period=period_key,
+            )
+        )
     commitment = StockCommitment(
         partner_id=partner.id,
         period=period_key,
@@ -341,21 +362,21 @@ def record_stock_order(
     errors: dict[str, str] = {}
     number = (number or "").strip()
     if not number:
-        errors["number"] = "Enter the order number."
+        errors["number"] = _("Enter the order number.")
     if order_date is None:
-        errors["date"] = "Enter the order date."
+        errors["date"] = _("Enter the order date.")
     if not lines:
-        errors["lines"] = "Add at least one line."
+        errors["lines"] = _("Add at least one line.")
     product = product_entity()
     for index, line in enumerate(lines):
         if line.product_id is None or db.session.get(product, line.product_id) is None:
-            errors[f"lines[{index}].sku"] = "Unknown product."
+            errors[f"lines[{index}].sku"] = _("Unknown product.")
         _whole(line.quantity, f"lines[{index}].quantity", errors)
         _money(line.unit_price, f"lines[{index}].unit_price", errors)
     if errors:
         raise CommitmentError(errors)
     if db.session.scalar(select(StockOrder.id).where(StockOrder.number == number)) is not None:
-        raise DuplicateRecord(f"Order {number} is already recorded.")
+        raise DuplicateRecord(_("Order %(number)s is already recorded.", number=number))
     order = StockOrder(
         partner_id=partner.id,
         number=number,
@@ -373,6 +394,7 @@ def record_stock_order(
     )
     db.session.add(order)
     db.session.flush()
+    add_order(order)  # the day's total, in the same transaction as the order
     total = sum((line.quantity * line.unit_price for line in order.lines), Decimal(0))
     record_audit(
         "stock_order_recorded",

@@ -6,7 +6,8 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import ForeignKey, Index, Numeric, String, Text, UniqueConstraint
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import BigInteger, ForeignKey, Index, Numeric, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User, UTCDateTime, utcnow
@@ -15,11 +16,15 @@ from app import db
 GOLD = "gold"
 SILVER = "silver"
 REGISTERED = "registered"
-TIERS = {GOLD: "Gold", SILVER: "Silver", REGISTERED: "Registered"}
+TIERS = {GOLD: _l("Gold"), SILVER: _l("Silver"), REGISTERED: _l("Registered")}
 TIER_ORDER = (GOLD, SILVER, REGISTERED)
 
-PARTNER_TYPES = {"distributor": "Distributor", "reseller": "Reseller", "integrator": "Integrator"}
-PARTNER_STATUSES = {"active": "Active", "suspended": "Suspended"}
+PARTNER_TYPES = {
+    "distributor": _l("Distributor"),
+    "reseller": _l("Reseller"),
+    "integrator": _l("Integrator"),
+}
+PARTNER_STATUSES = {"active": _l("Active"), "suspended": _l("Suspended")}
 
 Money = Numeric(14, 2)
 Rate = Numeric(5, 4)
@@ -71,6 +76,14 @@ class Partner(db.Model):
     def tier_label(self) -> str:
         return TIERS.get(self.tier, self.tier)
 
+    @property
+    def type_label(self) -> str:
+        return PARTNER_TYPES.get(self.partner_type, self.partner_type)
+
+    @property
+    def status_label(self) -> str:
+        return PARTNER_STATUSES.get(self.status, self.status)
+
 
 class PartnerContact(db.Model):
     __tablename__ = "partner_contact"
@@ -87,7 +100,7 @@ class PartnerContact(db.Model):
 
 # --- stock commitments (押货) and stock orders ------------------------------------------
 
-PERIOD_KINDS = {"quarter": "Quarter", "half": "Half-year", "year": "Year"}
+PERIOD_KINDS = {"quarter": _l("Quarter"), "half": _l("Half-year"), "year": _l("Year")}
 
 
 class StockCommitment(db.Model):
@@ -127,6 +140,10 @@ class CommitmentLine(db.Model):
     product: Mapped[Any] = relationship("Product")
 
 
+# Where a stock order was recorded from (StockOrder.source).
+ORDER_SOURCES = {"form": _l("form"), "import": _l("Excel import"), "api": _l("API")}
+
+
 class StockOrder(db.Model):
     """A partner's purchase into its stock; fulfils its commitment."""
 
@@ -164,6 +181,43 @@ class StockOrderLine(db.Model):
     @property
     def amount(self) -> Decimal:
         return self.quantity * self.unit_price
+
+
+class StockOrderTotal(db.Model):
+    """A partner's stock orders of one day, added up (partners.order_totals keeps it).
+
+    The dashboards, the at-risk signal, attainment and the finance figures read these rows (a
+    few hundred thousand) instead of the order lines (millions). The amount is kept in integer
+    cents so sums are exact on SQLite too, whose NUMERIC is floating point. ``gap_days`` counts
+    the days since the partner's previous order day (None on its first): the at-risk rule's
+    usual interval is the median of these gaps, counted in one grouped query.
+    """
+
+    __tablename__ = "stock_order_total"
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), primary_key=True)
+    order_date: Mapped[date] = mapped_column(primary_key=True)
+    gap_days: Mapped[int | None]
+    orders: Mapped[int]
+    lines: Mapped[int]
+    quantity: Mapped[int] = mapped_column(BigInteger)
+    amount_cents: Mapped[int] = mapped_column(BigInteger)
+
+    @property
+    def amount(self) -> Decimal:
+        return (Decimal(self.amount_cents) / 100).quantize(Decimal("0.01"))
+
+
+# Period figures over all partners (finance: a quarter of every partner's orders).
+Index("ix_stock_order_total_date", StockOrderTotal.order_date)
+# The at-risk figures of a whole channel: read from this index alone, already grouped.
+Index(
+    "ix_stock_order_total_gaps",
+    StockOrderTotal.partner_id,
+    StockOrderTotal.gap_days,
+    StockOrderTotal.order_date,
+    StockOrderTotal.amount_cents,
+)
 
 
 class Setting(db.Model):

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import select
 
 from accounts.audit import record_audit, snapshot
@@ -65,20 +66,22 @@ def _validate(details: PartnerDetails, partner_id: int | None) -> None:
     if message:
         raise PartnerError("uscc", message)
     if details.tier not in TIERS:
-        raise PartnerError("tier", "Unknown tier.")
+        raise PartnerError("tier", _("Unknown tier."))
     other = db.session.scalar(select(Partner).where(Partner.uscc == details.uscc))
     if other is not None and other.id != partner_id:
-        raise PartnerError("uscc", f"This code is already registered for {other.name}.")
+        raise PartnerError(
+            "uscc", _("This code is already registered for %(partner)s.", partner=other.name)
+        )
     if details.owner_id is not None:
         owner = db.session.get(User, details.owner_id)
         if owner is None or owner.role not in (MANAGER, ADMIN):
-            raise PartnerError("owner_id", "The owner must be a channel manager.")
+            raise PartnerError("owner_id", _("The owner must be a channel manager."))
     if (
         details.agreement_start
         and details.agreement_end
         and details.agreement_end < details.agreement_start
     ):
-        raise PartnerError("agreement_end", "The agreement cannot end before it starts.")
+        raise PartnerError("agreement_end", _("The agreement cannot end before it starts."))
 
 
 def _apply(partner: Partner, details: PartnerDetails) -> None:

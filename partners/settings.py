@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 
 from accounts.audit import record_audit
@@ -15,7 +16,7 @@ from partners.models import Setting
 @dataclass(frozen=True)
 class SettingSpec:
     key: str
-    label: str
+    label: str  # lazy: shown in the reader's language, audited in English
     default: str
     kind: str = "ratio"  # ratio (0..1 shown as %), int, or days
     help: str = ""
@@ -24,44 +25,44 @@ class SettingSpec:
 SETTINGS = [
     SettingSpec(
         "special_price_min_pro_rata",
-        "Special prices only for partners at or above this pro-rata attainment",
+        _l("Special prices only for partners at or above this pro-rata attainment"),
         "0.80",
-        help="Strategic exceptions are exempt.",
+        help=_l("Strategic exceptions are exempt."),
     ),
     SettingSpec(
         "tier_review_min_pro_rata",
-        "Tier review proposes a demotion below this pro-rata attainment",
+        _l("Tier review proposes a demotion below this pro-rata attainment"),
         "0.50",
     ),
     SettingSpec(
         "signal_special_share",
-        "Price-only: share of deals with special price requests above",
+        _l("Price-only: share of deals with special price requests above"),
         "0.60",
     ),
     SettingSpec(
         "signal_extra_discount",
-        "Price-only: average requested discount beyond the tier discount above",
+        _l("Price-only: average requested discount beyond the tier discount above"),
         "0.08",
     ),
     SettingSpec(
         "signal_lost_on_price_share",
-        "Price-only: share of lost deals lost on price above",
+        _l("Price-only: share of lost deals lost on price above"),
         "0.50",
     ),
     SettingSpec(
         "signal_special_wins_share",
-        "Price-only: share of wins that needed a special price above",
+        _l("Price-only: share of wins that needed a special price above"),
         "0.70",
     ),
     SettingSpec(
         "signals_to_flag",
-        "Price-only: number of fired signals that flag a partner",
+        _l("Price-only: number of fired signals that flag a partner"),
         "3",
         kind="int",
     ),
     SettingSpec(
         "at_risk_drop_ratio",
-        "At risk: last 90 days below this share of the trailing 12-month average",
+        _l("At risk: last 90 days below this share of the trailing 12-month average"),
         "0.50",
     ),
 ]
@@ -73,14 +74,14 @@ def parse_setting(spec: SettingSpec, raw: str) -> Decimal | int:
     text = str(raw).strip().rstrip("%")
     if spec.kind == "int":
         if not text.isdigit() or not 1 <= int(text) <= 10:
-            raise ValueError("Enter a whole number from 1 to 10.")
+            raise ValueError(_l("Enter a whole number from 1 to 10."))
         return int(text)
     try:
         value = Decimal(text)
     except InvalidOperation as error:
-        raise ValueError("Enter a number, e.g. 0.5 for 50 %.") from error
+        raise ValueError(_l("Enter a number, e.g. 0.5 for 50 %.")) from error
     if not value.is_finite() or not Decimal(0) <= value <= Decimal(1):
-        raise ValueError("Enter a share between 0 and 1 (0.5 = 50 %).")
+        raise ValueError(_l("Enter a share between 0 and 1 (0.5 = 50 %)."))
     return value
 
 

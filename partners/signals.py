@@ -1,21 +1,26 @@
 """Price-only and at-risk partner signals.
 
 The rules are plain functions of plain values; ``order_history`` gathers what the at-risk rule
-needs from stock orders in grouped queries. Deal statistics for the price-only rule are gathered
-by deals.partner_stats, which sits to the right of this package.
+needs from the stored stock-order day totals (partners.order_totals) in grouped queries. Deal
+statistics for the price-only rule are gathered by deals.partner_stats, which sits to the right
+of this package.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from statistics import median
 
-from sqlalchemy import func, select
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+from sqlalchemy import case, func, select
 
 from app import db
-from partners.models import StockOrder, StockOrderLine
+from i18n import money, percent
+from partners.models import StockOrderTotal
+from partners.order_totals import from_cents
 
 RATIO = Decimal("0.0001")
 
@@ -23,7 +28,7 @@ RATIO = Decimal("0.0001")
 @dataclass(frozen=True)
 class Signal:
     name: str
-    label: str
+    label: str  # lazy: shown in the reader's language (the API sends ``name``)
     value: Decimal | int | None
     threshold: Decimal | int | None
     fired: bool
@@ -90,35 +95,35 @@ def price_only_signals(stats: DealStats, has_commitment: bool, settings: dict) -
     signals = [
         Signal(
             "no_commitment",
-            "No active stock commitment",
+            _l("No active stock commitment"),
             int(not has_commitment),
             None,
             not has_commitment,
         ),
         Signal(
             "special_price_share",
-            "Special price requested on most deals",
+            _l("Special price requested on most deals"),
             special_share,
             settings["signal_special_share"],
             above(special_share, "signal_special_share"),
         ),
         Signal(
             "extra_discount",
-            "Average requested discount well beyond tier discount",
+            _l("Average requested discount well beyond tier discount"),
             extra,
             settings["signal_extra_discount"],
             above(extra, "signal_extra_discount"),
         ),
         Signal(
             "lost_on_price_share",
-            "Lost deals mostly lost on price",
+            _l("Lost deals mostly lost on price"),
             lost_price,
             settings["signal_lost_on_price_share"],
             above(lost_price, "signal_lost_on_price_share"),
         ),
         Signal(
             "special_wins_share",
-            "Wins only at special prices",
+            _l("Wins only at special prices"),
             special_wins,
             settings["signal_special_wins_share"],
             above(special_wins, "signal_special_wins_share"),
@@ -134,7 +139,7 @@ def price_only_signals(stats: DealStats, has_commitment: bool, settings: dict) -
 @dataclass(frozen=True)
 class AtRiskResult:
     flagged: bool
-    reasons: list[str]
+    reasons: list[str]  # lazy strings, in the reader's language when shown
     evidence: dict = field(default_factory=dict)
 
 
@@ -150,14 +155,42 @@ def months_back(today: date, count: int) -> list[str]:
     return keys[::-1]
 
 
+def median_of_counts(counts: dict[int, int]) -> float | int | None:
+    """statistics.median of a list given as {value: how many times it occurs}."""
+    size = sum(counts.values())
+    if not size:
+        return None
+    ordered = sorted(counts.items())
+
+    def nth(position: int) -> int:  # 0-based
+        seen = 0
+        for value, count in ordered:
+            seen += count
+            if position < seen:
+                return value
+        raise IndexError(position)
+
+    if size % 2:
+        return nth(size // 2)
+    return (nth(size // 2 - 1) + nth(size // 2)) / 2
+
+
+def gap_counts(order_dates: list[date]) -> dict[int, int]:
+    """Days between consecutive order days, counted: {gap in days: how many times}."""
+    dates = sorted(set(order_dates))
+    return dict(Counter((b - a).days for a, b in zip(dates, dates[1:], strict=False)))
+
+
 def at_risk(
     *,
     today: date,
     last_90_days: Decimal,
     last_12_months: Decimal,
-    order_dates: list[date],
     monthly: dict[str, Decimal],
     drop_ratio: Decimal,
+    order_dates: list[date] | None = None,
+    last_order: date | None = None,
+    gaps: dict[int, int] | None = None,
 ) -> AtRiskResult:
     """Flag a partner whose ordering is slipping.
 
@@ -165,22 +198,37 @@ def at_risk(
       (12-month total × 90/365);
     - or it has not ordered for longer than its usual interval: more than 1.5 × the median gap
       between its orders (at least three orders needed to know what is usual).
+
+    The order days come either as ``order_dates`` or, as stored totals give them, as the last
+    order day and the counted gaps between consecutive order days (``gap_counts``).
     """
+    if order_dates is not None:
+        last_order = max(order_dates, default=None)
+        gaps = gap_counts(order_dates)
+    gaps = gaps or {}
     reasons = []
     average_90 = (Decimal(last_12_months) * Decimal(90) / Decimal(365)).quantize(Decimal("0.01"))
     if last_12_months > 0 and Decimal(last_90_days) < average_90 * drop_ratio:
         reasons.append(
-            f"ordered ¥{last_90_days:,.2f} in the last 90 days, below "
-            f"{drop_ratio * 100:.0f} % of its 12-month average (¥{average_90:,.2f} per 90 days)"
+            _l(
+                "ordered %(amount)s in the last 90 days, below %(share)s of its 12-month average"
+                " (%(average)s per 90 days)",
+                amount=LazyString(money, Decimal(last_90_days)),
+                share=LazyString(percent, drop_ratio),
+                average=LazyString(money, average_90),
+            )
         )
-    dates = sorted(set(order_dates))
     usual = None
-    since_last = (today - dates[-1]).days if dates else None
-    if len(dates) >= 3:
-        usual = median((b - a).days for a, b in zip(dates, dates[1:], strict=False))
+    since_last = (today - last_order).days if last_order is not None else None
+    if sum(gaps.values()) >= 2:  # three order days or more
+        usual = median_of_counts(gaps)
         if since_last is not None and since_last > 1.5 * usual:
             reasons.append(
-                f"no order for {since_last} days; it usually orders every {usual:.0f} days"
+                _l(
+                    "no order for %(days)s days; it usually orders every %(usual)s days",
+                    days=since_last,
+                    usual=f"{usual:.0f}",
+                )
             )
     return AtRiskResult(
         flagged=bool(reasons),
@@ -195,47 +243,104 @@ def at_risk(
     )
 
 
-def order_history(partner_ids: list[int], today: date) -> dict[int, dict]:
-    """Per partner: daily order totals over the last 12 months (grouped, one query)."""
+@dataclass
+class OrderHistory:
+    """What the at-risk rule needs of a partner's last 12 months of orders."""
+
+    last_90_days: Decimal = Decimal("0.00")
+    last_12_months: Decimal = Decimal("0.00")
+    last_order: date | None = None
+    gaps: dict[int, int] = field(default_factory=dict)
+    monthly: dict[str, Decimal] = field(default_factory=dict)
+
+
+WHOLE_CHANNEL = 500  # more partners than this: read every partner's rows, keep the listed ones
+
+
+def order_history(
+    partner_ids: list[int], today: date, *, with_monthly: bool = True
+) -> dict[int, OrderHistory]:
+    """Per partner, from the stored day totals (partners.order_totals) of the 365 days before
+    ``today``: the 90-day and 12-month amounts, the last order day and the gaps between
+    consecutive order days, in one query grouped by partner and gap (read from the index
+    ``ix_stock_order_total_gaps`` alone); with ``with_monthly``, the amounts by calendar month
+    too (from the day rows: for a page of partners)."""
     if not partner_ids:
         return {}
+    total = StockOrderTotal
     since = today - timedelta(days=365)
-    rows = db.session.execute(
+    recent = today - timedelta(days=90)
+    months = months_back(today, 12)
+    history = {
+        pid: OrderHistory(monthly=dict.fromkeys(months, Decimal(0)) if with_monthly else {})
+        for pid in partner_ids
+    }
+    in_window = [total.order_date > since]
+    if len(partner_ids) <= WHOLE_CHANNEL:  # else 2,000 bound parameters cost more than rows
+        in_window.append(total.partner_id.in_(partner_ids))
+    grouped = (
         select(
-            StockOrder.partner_id,
-            StockOrder.order_date,
-            func.sum(StockOrderLine.quantity * StockOrderLine.unit_price),
+            total.partner_id,
+            total.gap_days,
+            func.count(),
+            func.min(total.order_date),
+            func.max(total.order_date),
+            func.sum(total.amount_cents),
+            func.sum(case((total.order_date > recent, total.amount_cents), else_=0)),
         )
-        .join(StockOrder.lines)
-        .where(StockOrder.partner_id.in_(partner_ids), StockOrder.order_date > since)
-        .group_by(StockOrder.partner_id, StockOrder.order_date)
-    ).all()
-    history: dict[int, dict] = {pid: {} for pid in partner_ids}
-    for partner_id, day, amount in rows:
-        history[partner_id][day] = Decimal(amount)
+        .where(*in_window)
+        .group_by(total.partner_id, total.gap_days)
+    )
+    first_days: dict[int, tuple[date, int | None]] = {}
+    year_cents: dict[int, int] = {}
+    recent_cents: dict[int, int] = {}
+    for pid, gap, days, first, last, cents, cents_90 in db.session.execute(grouped):
+        entry = history.get(pid)
+        if entry is None:
+            continue
+        if entry.last_order is None or last > entry.last_order:
+            entry.last_order = last
+        if pid not in first_days or first < first_days[pid][0]:
+            first_days[pid] = (first, gap)
+        if gap is not None:
+            entry.gaps[gap] = days
+        year_cents[pid] = year_cents.get(pid, 0) + int(cents)
+        recent_cents[pid] = recent_cents.get(pid, 0) + int(cents_90)
+    for pid, (_first, gap) in first_days.items():
+        entry = history[pid]
+        entry.last_12_months = from_cents(year_cents[pid])
+        entry.last_90_days = from_cents(recent_cents[pid])
+        # The window's first order day counts its gap from a day before the window: not one
+        # of the gaps between the window's own order days.
+        if gap is not None:
+            entry.gaps[gap] -= 1
+            if not entry.gaps[gap]:
+                del entry.gaps[gap]
+    if with_monthly:
+        for pid, day, cents in db.session.execute(
+            select(total.partner_id, total.order_date, total.amount_cents).where(*in_window)
+        ):
+            key = f"{day.year:04d}-{day.month:02d}"
+            if pid in history and key in history[pid].monthly:
+                history[pid].monthly[key] += from_cents(cents)
     return history
 
 
 def at_risk_for(
-    partner_ids: list[int], today: date, drop_ratio: Decimal
+    partner_ids: list[int], today: date, drop_ratio: Decimal, *, with_monthly: bool = True
 ) -> dict[int, AtRiskResult]:
-    """The at-risk rule for many partners from one grouped query of their order history."""
-    months = months_back(today, 12)
-    result = {}
-    for partner_id, days in order_history(partner_ids, today).items():
-        monthly = {key: Decimal(0) for key in months}
-        for day, amount in days.items():
-            key = f"{day.year:04d}-{day.month:02d}"
-            if key in monthly:
-                monthly[key] += amount
-        result[partner_id] = at_risk(
+    """The at-risk rule for many partners from grouped queries of their stored order totals;
+    ``with_monthly=False`` leaves the monthly amounts out of the evidence (whole channels)."""
+    history = order_history(partner_ids, today, with_monthly=with_monthly)
+    return {
+        partner_id: at_risk(
             today=today,
-            last_90_days=sum(
-                (a for d, a in days.items() if d > today - timedelta(days=90)), Decimal(0)
-            ),
-            last_12_months=sum(days.values(), Decimal(0)),
-            order_dates=list(days),
-            monthly=monthly,
+            last_90_days=entry.last_90_days,
+            last_12_months=entry.last_12_months,
+            last_order=entry.last_order,
+            gaps=entry.gaps,
+            monthly=entry.monthly,
             drop_ratio=drop_ratio,
         )
-    return result
+        for partner_id, entry in history.items()
+    }

@@ -5,7 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from partners.models import TIER_ORDER
+from flask_babel import lazy_gettext as _l
+from flask_babel.speaklater import LazyString
+
+from i18n import money, percent
+from partners.models import TIER_ORDER, TIERS
 
 PERIODS_PER_YEAR = {"Q": 4, "H": 2, "": 1}
 
@@ -20,7 +24,15 @@ def annualised(amount: Decimal, period: str) -> Decimal:
 class TierProposal:
     current: str
     proposed: str
-    reason: str
+    reason: str  # lazy: in the reader's language when shown, in English when audited
+
+    @property
+    def current_label(self) -> str:
+        return TIERS.get(self.current, self.current)
+
+    @property
+    def proposed_label(self) -> str:
+        return TIERS.get(self.proposed, self.proposed)
 
     @property
     def change(self) -> str:
@@ -44,20 +56,26 @@ def propose_tier(
     """
     if annual_commitment is None:
         earned = TIER_ORDER[-1]
-        reason = "no active stock commitment"
+        reason = _l("no active stock commitment")
     else:
         earned = next(
             (t for t in TIER_ORDER if annual_commitment >= minimums.get(t, Decimal(0))),
             TIER_ORDER[-1],
         )
-        reason = f"commitment ¥{annual_commitment:,.2f}/year meets the {earned} minimum"
+        reason = _l(
+            "commitment %(amount)s/year meets the %(tier)s minimum",
+            amount=LazyString(money, annual_commitment),
+            tier=TIERS[earned],
+        )
     if pro_rata is not None and pro_rata < min_pro_rata:
         # Not honouring the commitment: one level below the current tier, never above earned.
         one_below = TIER_ORDER[min(TIER_ORDER.index(current) + 1, len(TIER_ORDER) - 1)]
         earned = max(earned, one_below, key=TIER_ORDER.index)
-        reason = (
-            f"attainment {pro_rata * 100:.0f} % of pro-rata is below {min_pro_rata * 100:.0f} %"
+        reason = _l(
+            "attainment %(attainment)s of pro-rata is below %(threshold)s",
+            attainment=LazyString(percent, pro_rata),
+            threshold=LazyString(percent, min_pro_rata),
         )
     if earned == current:
-        reason = "stays: " + reason
+        reason = _l("stays: %(reason)s", reason=reason)
     return TierProposal(current=current, proposed=earned, reason=reason)

@@ -7,14 +7,17 @@ from datetime import date
 from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import force_locale, ngettext
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from accounts.access import role_required
-from accounts.audit import record_audit
+from accounts.audit import ACTION_LABELS, record_audit
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, AuditLog, User
 from app import db
+from partners.cli import refresh_order_totals_command
 from partners.commitments import (
     CommitmentError,
     CommitmentLineInput,
@@ -27,6 +30,7 @@ from partners.commitments import (
 )
 from partners.forms import CommitmentForm, PartnerForm, StockOrderForm, TierPolicyForm
 from partners.models import (
+    ORDER_SOURCES,
     PARTNER_STATUSES,
     TIER_ORDER,
     TIERS,
@@ -49,6 +53,7 @@ from partners.signals import at_risk_for
 from partners.tiers import annualised, propose_tier
 
 bp = Blueprint("partners", __name__)
+bp.cli.add_command(refresh_order_totals_command)  # flask partners refresh-order-totals
 
 HUNDRED = Decimal(100)
 
@@ -159,6 +164,7 @@ def partner_detail(partner_id: int):
         progress=attainments([partner.id], date.today()).get(partner.id),
         commitments=commitments,
         flags=partner_flags([partner.id])[partner.id],
+        action_labels=ACTION_LABELS,
     )
 
 
@@ -221,7 +227,7 @@ def create_partner_view():
     if form.validate_on_submit():
         partner = _save_partner(form, None)
         if partner is not None:
-            flash(f"Partner {partner.name} created.", "success")
+            flash(_("Partner %(name)s created.", name=partner.name), "success")
             return redirect(url_for("partners.partner_detail", partner_id=partner.id))
     return render_template("partners/form.html", form=form, partner=None)
 
@@ -239,7 +245,7 @@ def edit_partner(partner_id: int):
         form.contacts.append_entry()
     if form.validate_on_submit():
         if _save_partner(form, partner) is not None:
-            flash(f"Partner {partner.name} saved.", "success")
+            flash(_("Partner %(name)s saved.", name=partner.name), "success")
             return redirect(url_for("partners.partner_detail", partner_id=partner.id))
     return render_template("partners/form.html", form=form, partner=partner)
 
@@ -276,7 +282,7 @@ def edit_tier_policy(tier: str):
             rebate_rate=form.rebate_percent.data / HUNDRED,
         )
         db.session.commit()
-        flash(f"Tier policy {policy.label} saved.", "success")
+        flash(_("Tier policy %(tier)s saved.", tier=policy.label), "success")
         return redirect(url_for("partners.list_tier_policies"))
     return render_template("partners/tier_policy_form.html", form=form, policy=policy)
 
@@ -293,7 +299,9 @@ def _product_choices() -> tuple[list[tuple[str, str]], list[tuple[str, str]]]:
         .order_by(product.product_line, product.sku)
     ).all()
     lines = sorted({row.product_line for row in rows})
-    targets = [("", "—")] + [(f"line:{line}", f"Product line {line}") for line in lines]
+    targets = [("", "—")] + [
+        (f"line:{line}", _("Product line %(line)s", line=line)) for line in lines
+    ]
     targets += [(f"sku:{row.id}", f"{row.sku} · {row.name}") for row in rows]
     products = [("", "—")] + [(str(row.id), f"{row.sku} · {row.name}") for row in rows]
     return targets, products
@@ -310,7 +318,7 @@ def new_commitment(partner_id: int):
     if not _may_manage(partner):
         abort(403)
     form = CommitmentForm()
-    targets, _ = _product_choices()
+    targets, _products = _product_choices()
     for entry in form.lines:
         entry.form.target.choices = targets
     if form.validate_on_submit():
@@ -322,7 +330,7 @@ def new_commitment(partner_id: int):
             )
             if not target and not quantity:
                 continue
-            kind, _, value = target.partition(":")
+            kind, _sep, value = target.partition(":")
             lines.append(
                 CommitmentLineInput(
                     quantity=quantity,
@@ -344,7 +352,7 @@ def new_commitment(partner_id: int):
             db.session.rollback()
             _errors_to_form(form, error, {"period": form.period, "amount": form.amount})
         else:
-            flash(f"Commitment {form.period.data.upper()} recorded.", "success")
+            flash(_("Commitment %(period)s recorded.", period=form.period.data.upper()), "success")
             return redirect(url_for("partners.partner_detail", partner_id=partner.id))
     return render_template("partners/commitment_form.html", form=form, partner=partner)
 
@@ -384,7 +392,7 @@ def new_stock_order(partner_id: int):
     if not _may_manage(partner):
         abort(403)
     form = StockOrderForm()
-    _, products = _product_choices()
+    _targets, products = _product_choices()
     for entry in form.lines:
         entry.form.product_id.choices = products
     if form.validate_on_submit():
@@ -412,7 +420,7 @@ def new_stock_order(partner_id: int):
             db.session.rollback()
             _errors_to_form(form, error, {"number": form.number, "date": form.order_date})
         else:
-            flash(f"Stock order {form.number.data} recorded.", "success")
+            flash(_("Stock order %(number)s recorded.", number=form.number.data), "success")
             return redirect(url_for("partners.partner_detail", partner_id=partner.id))
     return render_template("partners/order_form.html", form=form, partner=partner)
 
@@ -428,7 +436,9 @@ def list_stock_orders(partner_id: int):
         .order_by(StockOrder.order_date.desc(), StockOrder.id.desc())
     )
     page = db.paginate(stmt, per_page=current_app.config["ITEMS_PER_PAGE"])
-    return render_template("partners/orders.html", page=page, partner=partner)
+    return render_template(
+        "partners/orders.html", page=page, partner=partner, order_sources=ORDER_SOURCES
+    )
 
 
 # --- tier review ------------------------------------------------------------------------
@@ -467,7 +477,24 @@ def tier_review():
     show = request.args.get("show", "changes")
     if show == "changes":
         rows = [r for r in rows if r["proposal"].change != "none"]
-    return render_template("partners/tier_review.html", rows=rows, show=show)
+    # Proposals are computed, not stored, so "changes only" cannot be filtered in SQL: the
+    # rows are paged here (attainment for all of a manager's partners is a few grouped queries).
+    page = RowsPage(
+        rows, request.args.get("page", 1, type=int), current_app.config["ITEMS_PER_PAGE"]
+    )
+    return render_template("partners/tier_review.html", rows=page.items, page=page, show=show)
+
+
+class RowsPage:
+    """A page of an already computed list, with what the pagination macro reads."""
+
+    def __init__(self, rows: list, page: int, per_page: int):
+        self.total = len(rows)
+        self.pages = max((self.total + per_page - 1) // per_page, 1)
+        self.page = min(max(page, 1), self.pages)
+        self.items = rows[(self.page - 1) * per_page : self.page * per_page]
+        self.has_prev, self.prev_num = self.page > 1, self.page - 1
+        self.has_next, self.next_num = self.page < self.pages, self.page + 1
 
 
 @bp.post("/tier-review/apply")
@@ -486,16 +513,21 @@ def apply_tier_changes():
         partner = row["partner"]
         before = {"tier": partner.tier}
         partner.tier = proposal.proposed
+        with force_locale("en"):  # the log keeps English, whoever reads it
+            reason = str(proposal.reason)
         record_audit(
             "tier_changed",
             partner,
             before=before,
-            after={"tier": partner.tier, "reason": proposal.reason},
-            summary=f"{partner.name}: {proposal.change} ({proposal.reason})",
+            after={"tier": partner.tier, "reason": reason},
+            summary=f"{partner.name}: {proposal.change} ({reason})",
         )
         applied += 1
     db.session.commit()
-    flash(f"{applied} tier change(s) applied.", "success")
+    flash(
+        ngettext("%(num)d tier change applied.", "%(num)d tier changes applied.", applied),
+        "success",
+    )
     return redirect(url_for("partners.tier_review"))
 
 
@@ -517,6 +549,6 @@ def edit_settings():
             db.session.rollback()
             errors = error.args[0] if isinstance(error.args[0], dict) else {"": str(error)}
         else:
-            flash("Settings saved.", "success")
+            flash(_("Settings saved."), "success")
             return redirect(url_for("partners.edit_settings"))
     return render_template("partners/settings.html", specs=SETTINGS, values=values, errors=errors)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import IO, Any
 
+from flask_babel import lazy_gettext as _l
 from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.cell.cell import ILLEGAL_CHARACTERS_RE
@@ -21,7 +22,7 @@ from pricing.services import tier_price
 XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 CNY_FORMAT = '"¥"#,##0.00'
 PERCENT_FORMAT = "0.00%"
-SHEET_TITLE = "Price list"
+SHEET_TITLE = _l("Price list")  # headers and sheet name in the downloader's language
 # Excel, LibreOffice and Google Sheets treat text starting with these as a formula
 # (or as the start of one when a user edits the cell).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
@@ -29,12 +30,12 @@ EXPORT_BATCH_SIZE = 500
 
 # header, column width, number format of the values
 PRICE_LIST_COLUMNS = (
-    ("SKU", 18, None),
-    ("Name", 48, None),
-    ("Product line", 18, None),
-    ("List price (CNY)", 16, CNY_FORMAT),
-    ("Discount", 10, PERCENT_FORMAT),
-    ("Your price (CNY)", 16, CNY_FORMAT),
+    (_l("SKU"), 18, None),
+    (_l("Name"), 48, None),
+    (_l("Product line"), 18, None),
+    (_l("List price (CNY)"), 16, CNY_FORMAT),
+    (_l("Discount"), 10, PERCENT_FORMAT),
+    (_l("Your price (CNY)"), 16, CNY_FORMAT),
 )
 
 
@@ -139,7 +140,7 @@ def write_price_list(rows: Iterable[PriceListRow], out: IO[bytes]) -> int:
     Header row frozen and filterable; money as numbers in CNY format, discount as a percent.
     """
     wb = Workbook(write_only=True)
-    ws = wb.create_sheet(SHEET_TITLE)
+    ws = wb.create_sheet(str(SHEET_TITLE))
     # Views and column widths go out with the first row in write-only mode: set them first.
     ws.freeze_panes = "A2"
     for index, (_, width, _) in enumerate(PRICE_LIST_COLUMNS, 1):
@@ -147,7 +148,7 @@ def write_price_list(rows: Iterable[PriceListRow], out: IO[bytes]) -> int:
     bold = Font(bold=True)
     header = []
     for title, _, _ in PRICE_LIST_COLUMNS:
-        cell = WriteOnlyCell(ws, value=title)
+        cell = WriteOnlyCell(ws, value=str(title))
         cell.font = bold
         header.append(cell)
     ws.append(header)

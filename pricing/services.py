@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
+from flask_babel import gettext as _
 from sqlalchemy import func, select
 
 from accounts.audit import record_audit, snapshot
@@ -44,14 +45,14 @@ class ProductDetails:
 
 def _validate(details: ProductDetails, product_id: int | None) -> None:
     if details.list_price <= 0:
-        raise ProductError("list_price", "Must be above zero.")
+        raise ProductError("list_price", _("Must be above zero."))
     if details.floor_price <= 0:
-        raise ProductError("floor_price", "Must be above zero.")
+        raise ProductError("floor_price", _("Must be above zero."))
     if details.floor_price > details.list_price:
-        raise ProductError("floor_price", "The floor price cannot be above the list price.")
+        raise ProductError("floor_price", _("The floor price cannot be above the list price."))
     other = db.session.scalar(select(Product).where(func.upper(Product.sku) == details.sku.upper()))
     if other is not None and other.id != product_id:
-        raise ProductError("sku", "Another product already has this SKU.")
+        raise ProductError("sku", _("Another product already has this SKU."))
 
 
 def save_product(product: Product | None, details: ProductDetails) -> Product:

@@ -16,6 +16,7 @@ from flask import (
     send_file,
     url_for,
 )
+from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import or_, select
 
@@ -23,7 +24,7 @@ from accounts.access import role_required
 from accounts.audit import record_audit
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP
 from app import db
-from partners.models import Partner
+from partners.models import TIERS, Partner
 from partners.views import get_partner_for_user
 from pricing.forms import ProductForm
 from pricing.models import Product
@@ -91,7 +92,7 @@ def create_product():
     if form.validate_on_submit():
         product = _save(form, None)
         if product is not None:
-            flash(f"Product {product.sku} created.", "success")
+            flash(_("Product %(sku)s created.", sku=product.sku), "success")
             return redirect(url_for("pricing.list_products"))
     return render_template("pricing/product_form.html", form=form, product=None)
 
@@ -103,7 +104,7 @@ def edit_product(product_id: int):
     form = ProductForm(obj=product)
     if form.validate_on_submit():
         if _save(form, product) is not None:
-            flash(f"Product {product.sku} saved.", "success")
+            flash(_("Product %(sku)s saved.", sku=product.sku), "success")
             return redirect(url_for("pricing.list_products"))
     return render_template("pricing/product_form.html", form=form, product=product)
 
@@ -141,7 +142,9 @@ def price_list():
         partners = db.session.execute(
             select(Partner.id, Partner.name, Partner.tier).order_by(Partner.name)
         ).all()
-        return render_template("pricing/price_list.html", partner=None, partners=partners)
+        return render_template(
+            "pricing/price_list.html", partner=None, partners=partners, tiers=TIERS
+        )
     filters = _price_list_filters()
     policy = partner.tier_policy
     page = db.paginate(price_list_query(filters), per_page=current_app.config["ITEMS_PER_PAGE"])

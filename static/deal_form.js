@@ -1,8 +1,16 @@
 // Deal form enhancements: customer type-ahead and adding/removing line and contact rows.
 // Without this script the form still works: three line rows, and a typed customer name
-// becomes a new customer.
+// becomes a new customer. Its words come from the page (#deal-form-text), in the page's language.
 (() => {
   "use strict";
+
+  const textBlock = document.getElementById("deal-form-text");
+  const text = textBlock ? JSON.parse(textBlock.textContent) : {};
+  // "Line {num}" + {num: 2} -> "Line 2"
+  const fill = (template, values) =>
+    String(template || "").replace(/\{(\w+)\}/g, (whole, key) =>
+      key in values ? String(values[key]) : whole,
+    );
 
   const style = document.createElement("style");
   style.textContent =
@@ -56,7 +64,7 @@
       input.value = customer.name;
       hidden.value = String(customer.id);
       picked.textContent =
-        "Existing customer selected: " + customer.name + (customer.region ? " · " + customer.region : "");
+        fill(text.picked, { name: customer.name }) + (customer.region ? " · " + customer.region : "");
       setNewCustomer(false);
       close();
     };
@@ -83,8 +91,10 @@
         list.append(li);
       });
       picked.textContent = customers.length
-        ? customers.length + " matching customers; use the arrow keys to choose."
-        : "No existing customer matches: fill in the new customer below.";
+        ? fill(customers.length === 1 ? text.matches_one : text.matches_other, {
+            num: customers.length,
+          })
+        : text.no_match || "";
       if (customers.length) {
         list.hidden = false;
         input.setAttribute("aria-expanded", "true");
@@ -153,10 +163,11 @@
           if (value && pattern.test(value)) el.setAttribute(attr, value.replace(pattern, prefix));
         }
       });
-      const legend = row.querySelector("[data-row-label]");
-      if (legend) legend.textContent = legend.dataset.rowLabel + " " + (index + 1);
+      const words = text[kind] || {};
+      const legend = row.querySelector("legend");
+      if (legend && words.legend) legend.textContent = fill(words.legend, { num: index + 1 });
       const remove = row.querySelector("[data-remove-row]");
-      if (remove) remove.textContent = "Remove " + legend.dataset.rowLabel.toLowerCase() + " " + (index + 1);
+      if (remove && words.remove) remove.textContent = fill(words.remove, { num: index + 1 });
     });
   };
   const clearRow = (row) => {

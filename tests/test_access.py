@@ -57,6 +57,7 @@ EXPECTED = {
     "registrations.new_direct_deal": {"rep"},
     "registrations.list_direct_deals": {"rep"},
     "accounts.profile": ALL,
+    "accounts.set_language": ALL,
     "accounts.create_token": ALL,
     "accounts.revoke_token": ALL,
     # The JSON API answers Bearer tokens only (tests/test_api.py walks it with tokens).
@@ -81,6 +82,10 @@ EXPECTED = {
     "finance.upload_import": {"admin", "manager", "finance"},
     "api_statements.partner_statement": {"admin", "manager", "finance", "partner"},
     "api_statements.channel_statement": {"admin", "manager", "finance"},
+    "notifications.list_notifications": ALL,
+    "notifications.mark_notification_read": ALL,
+    "notifications.open_notification": ALL,
+    "notifications.mark_all_notifications_read": ALL,
 }
 
 
@@ -150,6 +155,7 @@ def sample_args(make_partner, make_product, make_customer, make_user, make_deal)
             "tier": "gold",
             "job_id": job.id,
             "kind": "stock_orders",
+            "notification_id": 1,
         },
     }
 

@@ -593,3 +593,15 @@ def test_concurrent_change_found_on_write_is_409(api, manager, partner, make_dea
     )
     assert response.status_code == 409
     assert response.json["deal"]["status"] == "submitted"
+
+
+def test_unknown_api_address_and_wrong_method_answer_json(client):
+    missing = client.get("/api/v1/no-such-thing")
+    assert missing.status_code == 404 and missing.is_json
+    assert missing.get_json() == {"error": "Not found."}
+    wrong = client.delete("/api/v1/me")
+    assert wrong.status_code == 405 and wrong.is_json
+    assert "GET" in wrong.headers["Allow"]
+    page = client.get("/no-such-page")
+    assert page.status_code == 404 and not page.is_json
+    assert client.delete("/login").status_code == 405

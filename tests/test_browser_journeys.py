@@ -7,7 +7,7 @@ first one submitted. The third one (conflict) stands on its own.
 from __future__ import annotations
 
 import re
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import ROUND_CEILING, Decimal
 
 import pytest
@@ -176,14 +176,15 @@ def test_manager_approves_the_deal(new_page, demo_server):
 
     page.get_by_role("button", name="Approve (180 days protection)").click()
     expect(page.get_by_test_id("deal-status")).to_have_text("Approved")
-    facts = page.locator("dl.facts").first.inner_text()
-    match = re.search(r"Protection until\s+(\d{4}-\d{2}-\d{2})", facts)
-    assert match, facts
+    facts = page.locator("dl.facts").first
+    match = re.search(r"Protection until\s+(.+)", facts.inner_text())
+    assert match, facts.inner_text()
+    shown = match.group(1).strip()  # as the locale writes a day: "Sep 3, 2026"
     # Gold: 180 days of protection (counted in UTC, so allow a day either way).
-    until = date.fromisoformat(match.group(1))
+    until = datetime.fromisoformat(facts.locator("time").first.get_attribute("datetime")).date()
     assert abs((until - (date.today() + timedelta(days=180))).days) <= 1
     expect(page.locator(".flash[role=status]")).to_have_text(
-        f"Deal approved; protection runs until {until.isoformat()}."
+        f"Deal approved; protection runs until {shown}."
     )
     screenshot(page, "deal-approved")
 
@@ -252,3 +253,95 @@ def test_manager_resolves_a_partner_overlap(new_page, demo_server):
     assert "两家伙伴确认由先报备方跟进（浏览器测试）" in decision
     assert page.get_by_role("button", name="Resolve conflict").count() == 0
     screenshot(page, "conflict-resolved")
+
+
+def _yuan(text: str) -> Decimal:
+    """'¥1,234.50' as shown on a page → Decimal('1234.50')."""
+    return Decimal(re.sub(r"[^\d.\-]", "", text))
+
+
+def test_finance_downloads_a_statement_and_it_reads_back(new_page, demo_server, tmp_path):
+    from openpyxl import load_workbook
+
+    from partners.models import Partner
+
+    with demo_server.app.app_context():
+        from app import db
+
+        partner = db.session.scalars(
+            select(Partner).where(Partner.tier == "gold").order_by(Partner.id)
+        ).first()
+        partner_id, partner_name, uscc = partner.id, partner.name, partner.uscc
+    year = str(date.today().year)
+
+    page = new_page
+    log_in(page, demo_server, "finance@example.com")
+    nav_link(page, "Statements").click()
+    page.get_by_role("radio", name="One partner").check()
+    page.locator("select[name=partner]").select_option(value=str(partner_id))
+    page.get_by_label("Period").fill(year)
+    page.get_by_role("button", name="Show figures").click()
+    page.wait_for_url(re.compile(r"period=" + year))
+    row = page.locator("table tbody tr").filter(has_text=partner_name)
+    cells = row.locator("td")
+    shown_committed = _yuan(cells.nth(3).inner_text())
+    shown_ordered = _yuan(cells.nth(4).inner_text())
+    assert shown_ordered > 0
+    screenshot(page, "statement-figures")
+
+    page.get_by_role("button", name="Export to Excel").click()
+    page.wait_for_url(re.compile(r"/statements/jobs/\d+$"))
+    link = page.locator("#job-download a")
+    expect(link).to_be_visible(timeout=30_000)
+    screenshot(page, "statement-export-done")
+    with page.expect_download() as download_info:
+        link.click()
+    download = download_info.value
+    assert download.suggested_filename.startswith(f"statement-{uscc}-")
+    saved = tmp_path / download.suggested_filename
+    download.save_as(saved)
+
+    wb = load_workbook(saved)
+    summary = wb["Summary"]
+    assert summary["A2"].value == partner_name and summary["B2"].value == uscc
+    assert summary["H2"].data_type == "n" and summary["I2"].data_type == "n"
+    assert Decimal(str(summary["H2"].value)).quantize(Decimal("0.01")) == shown_committed
+    assert Decimal(str(summary["I2"].value)).quantize(Decimal("0.01")) == shown_ordered
+    assert "¥" in summary["I2"].number_format or "CNY" in summary["I2"].number_format
+    assert summary["I3"].value == "=SUM(I2:I2)"
+    orders = wb[wb.sheetnames[1]]
+    # The order lines add up to the ordered amount the page showed.
+    header = [c.value for c in orders[1]]
+    amount_column = next(i for i, h in enumerate(header) if h and "Amount" in str(h))
+    total = Decimal(0) + sum(
+        Decimal(str(r[amount_column]))
+        for r in orders.iter_rows(min_row=2, values_only=True)
+        if isinstance(r[amount_column], int | float) and r[0] is not None and r[0] != "Total"
+    )
+    assert total.quantize(Decimal("0.01")) == shown_ordered
+
+
+def test_user_switches_to_chinese_and_sees_the_dashboard_in_chinese(new_page, demo_server):
+    page = new_page
+    log_in(page, demo_server, "manager@example.com")
+    assert page.locator("html").get_attribute("lang") == "en"
+    nav_link(page, "Profile").click()
+    page.get_by_label("Language").select_option(value="zh")
+    page.get_by_role("button", name="Save language").click()
+    expect(page.locator(".flash[role=status]")).to_have_text("语言已保存。")
+    assert page.locator("html").get_attribute("lang") == "zh"
+
+    page.get_by_role("navigation", name="主导航").get_by_role("link", name="首页").click()
+    page.wait_for_url(demo_server.url + "/")
+    expect(page.locator("h1")).to_contain_text("渠道")
+    body = page.locator("main").inner_text()
+    assert "审批" in body  # the approval queue's health
+    assert page.locator("main svg").count() >= 1  # the charts are drawn
+    assert not re.search(r"\b(Approval queue|Overdue|Pipeline)\b", body)
+    screenshot(page, "dashboard-manager-zh")
+
+    # Back to English for the other tests of this server.
+    page.goto(demo_server.url + "/profile")
+    page.get_by_label("语言").select_option(value="en")
+    page.get_by_role("button", name="保存语言").click()
+    expect(page.locator(".flash[role=status]")).to_have_text("Language saved.")

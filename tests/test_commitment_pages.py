@@ -37,7 +37,7 @@ def test_manager_records_commitment_and_order_and_sees_attainment(
     assert response.status_code == 302
     page = client.get(f"/partners/{partner.id}").text
     assert "¥1,000,000.00" in page and "ordered ¥250,000.00" in page
-    assert "25.0 %" in page  # 250,000 ÷ 1,000,000
+    assert "25.0%" in page  # 250,000 ÷ 1,000,000
     assert "服务器" in page
     actions = set(db.session.scalars(select(AuditLog.action)))
     assert {"commitment_recorded", "stock_order_recorded"} <= actions
@@ -141,3 +141,31 @@ def test_admin_edits_thresholds_with_validation(client, login_as):
     assert good.status_code == 302
     assert get_settings()["signals_to_flag"] == 2
     assert str(get_settings()["signal_special_share"]) == "0.4"
+
+
+def test_chinese_partner_user_sees_its_company_page_in_chinese(client, login_as, make_partner):
+    from partners.commitments import record_commitment
+
+    partner = make_partner(tier="gold")
+    record_commitment(partner, period=year(), amount="1234.5", signed_on=None, lines=[], user=None)
+    user = login_as("partner", partner=partner)
+    user.language = "zh"
+    db.session.commit()
+    page = client.get("/my-company", follow_redirects=True).text
+    assert '<html lang="zh"' in page
+    assert "统一社会信用代码" in page and "押货承诺" in page and "金牌" in page
+    assert "承诺 ¥1,234.50" in page
+    assert "Unified social credit code" not in page and "Gold" not in page
+
+
+def test_tier_review_pages_its_rows(app, client, login_as, make_partner):
+    app.config["ITEMS_PER_PAGE"] = 2
+    manager = login_as("manager")
+    for n in range(3):
+        make_partner(tier="gold", owner=manager, name=f"无承诺伙伴{n}有限公司")
+    db.session.commit()
+    first = client.get("/tier-review").text
+    assert "无承诺伙伴0有限公司" in first and "无承诺伙伴2有限公司" not in first
+    assert "Page 1 of 2" in first
+    second = client.get("/tier-review?page=2").text
+    assert "无承诺伙伴2有限公司" in second and "无承诺伙伴0有限公司" not in second

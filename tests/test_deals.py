@@ -407,3 +407,57 @@ def test_nothing_written_when_submission_fails(make_deal, make_user, partner_a, 
         submit_deal(deal, user)
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(Conflict)) == 0
+
+
+def test_manager_works_in_chinese_and_the_stored_history_stays_english(
+    client, make_deal, make_user, make_customer, partner_a, manager
+):
+    from deals.models import DealEvent
+
+    rep = make_user("rep", name="直销李娜")
+    account = make_customer(name="浙江省人民医院", coverage="direct", owner_rep=rep)
+    deal = submitted(make_deal, make_user, partner_a, customer=account)
+    [conflict] = conflicts_of(deal)
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9"
+    login(client, manager.email)
+
+    queue = client.get("/queue").text
+    assert "<h1>审批队列</h1>" in queue and ">冲突</span>" in queue
+    detail = client.get(f"/conflicts/{conflict.id}").text
+    assert "渠道报备撞上直销指名客户" in detail and "同一客户记录" in detail
+    assert "<legend>处理决定</legend>" in detail
+    response = client.post(
+        f"/conflicts/{conflict.id}/resolve",
+        data={"csrf_token": csrf_from(detail), "resolution": "direct_keeps"},
+    )
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).text
+    assert "冲突已处理：归直销跟进。" in page
+
+    # The history is stored as codes and English, whoever wrote it...
+    event = db.session.scalar(select(DealEvent).where(DealEvent.action == "rejected"))
+    assert event.note == "Direct keeps it" and event.to_status == "rejected"
+    # ...and read in the reader's language.
+    page = client.get(f"/deals/{deal.id}").text
+    assert "<h2>审批记录</h2>" in page
+    assert "<strong>已驳回</strong>" in page and "<blockquote>归直销跟进</blockquote>" in page
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "en"
+    page = client.get(f"/deals/{deal.id}").text
+    assert "<strong>Rejected</strong>" in page
+    assert "<blockquote>Direct keeps it</blockquote>" in page
+
+
+def test_the_api_answers_in_english_whatever_the_browser_language(
+    client, make_deal, make_user, partner_a
+):
+    from accounts.tokens import create_token
+
+    deal = submitted(make_deal, make_user, partner_a)
+    _token, token = create_token(make_user("admin"), "test")
+    db.session.commit()
+    response = client.get(
+        f"/api/v1/deals/{deal.id}",
+        headers={"Authorization": f"Bearer {token}", "Accept-Language": "zh-CN"},
+    )
+    assert response.status_code == 200, response.text
+    assert response.json["status_label"] == "Submitted"

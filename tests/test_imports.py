@@ -377,3 +377,21 @@ def test_manager_imports_customers_and_orders_not_partners(client, login_as):
 def test_rep_and_partner_may_not_import(client, login_as):
     login_as("rep")
     assert client.get("/imports").status_code == 403
+
+
+def test_a_chinese_user_reads_the_bad_rows_in_chinese(client, login_as):
+    user = login_as("admin")
+    user.language = "zh"
+    db.session.commit()
+    content = xlsx(PARTNER_HEADER, [["", valid_uscc(9301), "platinum", "", None]])
+    response = upload(client, "partners", content)
+    assert response.status_code == 422
+    errors = reported_rows(response.text)
+    assert (
+        "名称：必填。" in errors[2]
+        and "级别：请使用以下之一：gold, silver, registered。" in errors[2]
+    )
+    assert "合作伙伴：未导入任何数据" in response.text and "1 行需要修正。" in response.text
+    template = load_workbook(BytesIO(client.get("/imports/partners/template.xlsx").data))
+    assert template.sheetnames == ["合作伙伴", "填写说明"]
+    assert template.worksheets[0]["A1"].value == "名称 *"

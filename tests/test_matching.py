@@ -72,6 +72,9 @@ def test_shared_pairs_file_location_can_be_overridden(monkeypatch, tmp_path):
 SAME_PAIRS = [
     # region as prefix vs in brackets (Chinese and English, with suffixes)
     ("深圳市腾讯计算机系统有限公司", "腾讯计算机系统(深圳)有限公司", "prefix-vs-bracket"),
+    # a city ending in 州 before a name starting with 立: 兰州 + 立宇, not a "municipal" 州立
+    ("兰州立宇实业有限公司", "立宇实业(兰州)有限公司", "prefix-vs-bracket"),
+    ("杭州立信会计服务有限公司", "立信会计服务（杭州）有限公司", "prefix-vs-bracket"),
     (
         "杭州海康威视数字技术股份有限公司",
         "海康威视数字技术（杭州）股份有限公司",

@@ -156,7 +156,7 @@ def test_admin_edits_tier_policy_and_change_is_audited(client, login_as):
     assert policy.protection_days == 120
     entry = db.session.scalar(select(AuditLog).where(AuditLog.entity_type == "TierPolicy"))
     assert entry.before["protection_days"] == 180 and entry.after["protection_days"] == 120
-    assert "32.50 %" in client.get("/tier-policies").text
+    assert "32.50%" in client.get("/tier-policies").text
 
 
 def test_tier_policy_rejects_out_of_range_values(client, login_as):

@@ -83,7 +83,7 @@ def test_partner_sees_own_prices_at_its_tier(client, login_as, make_partner, mak
     assert page.status_code == 200
     assert "金牌伙伴科技有限公司" in page.text
     assert 'class="tier tier-gold"' in page.text
-    assert "30.00 % off list price" in page.text
+    assert "30.00% off list price" in page.text
     assert "SRV-100" in page.text and "¥999.99" in page.text and "¥699.99" in page.text
     assert "SRV-OLD" not in page.text  # only active products
     assert 'name="partner"' not in page.text  # a partner user never picks a partner
@@ -95,7 +95,7 @@ def test_silver_partner_sees_silver_prices(client, login_as, make_partner, make_
     make_product(sku="NET-1", list_price="10.05", floor_price="5.00")
     login_as("partner", partner=silver)
     text = client.get("/prices").text
-    assert "20.00 % off list price" in text and "¥8.04" in text
+    assert "20.00% off list price" in text and "¥8.04" in text
 
 
 def test_page_rounds_half_up(client, login_as, make_partner, make_product):
@@ -142,7 +142,7 @@ def test_vendor_role_sees_a_chosen_partners_prices(
     page = client.get(f"/prices?partner={partner.id}")
     assert page.status_code == 200
     assert "银牌伙伴有限公司" in page.text and "tier-silver" in page.text
-    assert "20.00 % off list price" in page.text and "¥8.04" in page.text
+    assert "20.00% off list price" in page.text and "¥8.04" in page.text
     assert f'name="partner" value="{partner.id}"' in page.text  # filters keep the partner
 
 

@@ -171,6 +171,30 @@ def test_bad_input_is_answered_by_field_keeping_input_and_storing_nothing(
     assert (count(Deal), count(EndCustomer)) == (deals, customers)
 
 
+def test_partner_in_chinese_gets_the_form_and_its_field_errors_in_chinese(
+    client, partner_user, make_product
+):
+    client.environ_base["HTTP_ACCEPT_LANGUAGE"] = "zh-CN,zh;q=0.9,en;q=0.5"
+    product = make_product()
+    page = client.get("/registrations/new").text
+    assert '<html lang="zh"' in page
+    assert "<h1>新建报备</h1>" in page
+    assert '<label for="project_name">项目名称</label>' in page
+    assert '<label for="lines-0-quantity">数量</label>' in page
+    assert ">保存草稿</button>" in page and ">提交</button>" in page
+    assert "Project name" not in page and "Save draft" not in page
+
+    data = registration_form(product, estimated_value="很多", project_name="星河二期")
+    response = post_form(client, "/registrations/new", data)
+    assert response.status_code == 200
+    error = response.text.split('id="estimated_value-error"', 1)[1].split("</p>", 1)[0]
+    assert "预计金额必须是正数。" in error
+    # What was typed is kept, and nothing is stored.
+    assert 'value="很多"' in response.text and 'value="星河二期"' in response.text
+    assert 'value="王主任"' in response.text
+    assert count(Deal) == 0
+
+
 def test_a_bad_line_after_a_blank_row_is_reported_on_its_own_row(
     client, partner_user, make_product
 ):

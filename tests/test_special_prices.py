@@ -95,9 +95,9 @@ def test_behind_partner_gets_no_special_price_and_page_says_why(setup, client):
                       signed_on=None, lines=[], user=None)
     db.session.commit()
     deal = setup["deal_at"]("6500.00", on_track=False)
-    with pytest.raises(SpecialPriceRefused, match="of pro-rata, below the 80 %"):
+    with pytest.raises(SpecialPriceRefused, match="of pro-rata, below the 80%"):
         decide_special_price(deal, deal.lines[0], setup["manager"], approve=True)
     login(client, setup["manager"].email)
     page = client.get(f"/deals/{deal.id}").text
-    assert "below the 80 % required" in page
+    assert "below the 80% required" in page
     assert "disabled" in page

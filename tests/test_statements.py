@@ -351,7 +351,7 @@ def test_partner_statement_workbook_reconciles_with_the_page(client, login_as, q
     assert shown == {
         "committed": "¥900,000.00",
         "ordered": "¥106,099.97",
-        "attainment": "11.79 %",
+        "attainment": "11.79%",
         "shortfall": "¥793,900.03",
         "special_discount": "¥1,249.97",
         "rebate": "¥3,183.00",
@@ -441,7 +441,7 @@ def test_partner_statement_workbook_reconciles_with_the_page(client, login_as, q
     assert summary.column_dimensions["A"].width > summary.column_dimensions["F"].width
 
     deals = wb["Approved deals"]
-    assert header(deals)[:5] == ["Decided on", "Deal", "Project", "End customer", "Status"]
+    assert header(deals)[:5] == ["Decided on", "Deal number", "Project", "End customer", "Status"]
     deal_rows = rows_of(deals)[:4]
     assert [r[0].value.date() for r in deal_rows] == [date(2026, 2, 10)] * 3 + [date(2026, 3, 31)]
     assert [r[4].value for r in deal_rows] == ["Approved"] * 3 + ["Won"]
@@ -543,11 +543,11 @@ def test_statement_in_chinese(client, login_as, quarter):
     login_as("finance")
     partner = quarter["partner"]
     wb = workbook(client.get(f"/statements/partner/{partner.id}.xlsx?period={Q1}&lang=zh"))
-    assert wb.sheetnames == ["汇总", "进货明细", "已批准项目", "特价明细", "说明"]
+    assert wb.sheetnames == ["汇总", "押货订单", "已批准项目", "特价明细", "备注"]
     assert header(wb["汇总"])[:3] == ["合作伙伴", "统一社会信用代码", "级别"]
     assert wb["汇总"]["C2"].value == "金牌" and wb["汇总"]["A3"].value == "合计"
-    assert header(wb["进货明细"])[-1] == "金额（元）"
-    assert money(cell_value(wb, "进货明细", "H5")) == D("106099.97")
+    assert header(wb["押货订单"])[-1] == "金额（元）"
+    assert money(cell_value(wb, "押货订单", "H5")) == D("106099.97")
 
 
 def test_a_table_past_the_row_limit_continues_on_another_sheet(quarter):
@@ -725,7 +725,7 @@ def test_background_export_shows_progress_then_the_download(client, login_as, qu
     download = client.get(state["download_url"])
     wb = workbook(download)
     assert wb.sheetnames[0] == "汇总"
-    assert money(cell_value(wb, "进货明细", "H5")) == D("106099.97")
+    assert money(cell_value(wb, "押货订单", "H5")) == D("106099.97")
     assert "statement-" in download.headers["Content-Disposition"]
     job = db.session.get(ExportJob, job_id)
     assert job.user_id == finance.id and job.rows == 10 and job.size == len(download.data)
@@ -779,6 +779,12 @@ def test_a_job_whose_process_died_is_reported_failed(client, login_as, make_part
     state = client.get(f"/statements/jobs/{job.id}/status").json
     assert state["status"] == "failed" and "Start it again" in state["error"]
     assert client.get(f"/statements/jobs/{job.id}/download").status_code == 302
+    db.session.refresh(job)
+    assert job.error == "stopped"  # a code: each reader sees it in its own language
+    user.language = "zh"
+    db.session.commit()
+    state = client.get(f"/statements/jobs/{job.id}/status").json
+    assert state["status_label"] == "失败" and "服务器已重启" in state["error"]
 
 
 # --- the API ------------------------------------------------------------------------------------
@@ -862,3 +868,62 @@ def test_purge_removes_old_exports_and_their_files(app, runner, make_user, make_
     assert result.exit_code == 0 and "1 export(s) removed." in result.output
     assert not old_file.exists() and (export_folder() / recent.file_name).exists()
     assert db.session.scalars(select(ExportJob.id)).all() == [recent.id]
+
+
+# --- Chinese and English -------------------------------------------------------------------------
+
+ENGLISH_WORD = re.compile(r"[A-Za-z][A-Za-z'’-]+")
+KEPT_WORDS = {"CNY", "SKU", "Asia", "Shanghai"}
+
+
+def _english_words(text) -> list[str]:
+    return [w for w in ENGLISH_WORD.findall(str(text or "")) if w not in KEPT_WORDS]
+
+
+def _speak_chinese(user):
+    user.language = "zh"
+    db.session.commit()
+
+
+def test_a_chinese_user_gets_the_page_and_the_workbook_in_chinese(client, login_as, quarter):
+    partner = quarter["partner"]
+    _speak_chinese(login_as("finance"))
+    page = client.get(f"/statements?scope=partner&partner={partner.id}&period={Q1}").text
+    assert "对账单" in page and "达成率" in page and "返利" in page and "特价折让" in page
+    assert 'data-total="ordered">¥106,099.97<' in page
+    assert 'data-total="attainment">11.79%<' in page
+    assert '<option value="zh" selected>' in page  # the export language defaults to the user's
+    # The direct download without a language follows the user's language too.
+    wb = workbook(client.get(f"/statements/partner/{partner.id}.xlsx?period={Q1}"))
+    assert wb.sheetnames == ["汇总", "押货订单", "已批准项目", "特价明细", "备注"]
+    for ws in wb.worksheets[:-1]:
+        assert _english_words(" ".join(str(c.value or "") for c in ws[1])) == [], ws.title
+        labels = [row[0].value for row in ws.iter_rows(min_row=2) if row[0].value]
+        assert any(label in ("合计", "本页合计") for label in labels), ws.title
+    notes = wb["备注"]
+    assert [_english_words(row[0].value) for row in notes.iter_rows()] == [[]] * notes.max_row
+    definitions = [
+        row[1].value for row in notes.iter_rows() if row[0].value is None and row[1].value
+    ]
+    assert len(definitions) == 6
+    assert [w for d in definitions for w in _english_words(d)] == []
+    assert "达成率" in " ".join(definitions)
+
+
+def test_the_export_language_chosen_on_the_page_wins(client, login_as, quarter):
+    partner = quarter["partner"]
+    _speak_chinese(login_as("finance"))
+    page = client.get(f"/statements?scope=partner&partner={partner.id}&period={Q1}&lang=en").text
+    assert '<option value="en" selected>' in page and "lang=en" in page
+    wb = workbook(client.get(f"/statements/partner/{partner.id}.xlsx?period={Q1}&lang=en"))
+    assert wb.sheetnames[0] == "Summary" and wb["Summary"]["A1"].value == "Partner"
+
+
+def test_period_errors_are_shown_next_to_their_field_in_chinese(client, login_as, make_partner):
+    partner = make_partner()
+    _speak_chinese(login_as("finance"))
+    page = client.get(f"/statements?partner={partner.id}&from=2026-03-01&to=2026-02-01").text
+    assert 'aria-describedby="to-error"' in page
+    assert re.search(
+        r'<p class="error" id="to-error" role="alert">期间的结束日期不能早于开始日期。', page
+    )

@@ -1,0 +1,1 @@
+"""In-app and email notifications: who is told what, in the reader's language."""
