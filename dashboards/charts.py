@@ -103,18 +103,26 @@ def bar_chart(
     formatter=None,
     horizontal: bool = True,
     axis: str = "",
+    width: int = 640,
 ) -> Markup:
-    """One series of bars, one per row of the table next to it."""
+    """One series of bars, one per row of the table next to it, in the table's order."""
     kind = pygal.HorizontalBar if horizontal else pygal.Bar
-    options = {"height": max(140, 40 + 34 * len(labels)) if horizontal else 300}
+    options = {"height": max(140, 40 + 34 * len(labels)) if horizontal else 300, "width": width}
+    labels, values = list(labels), list(values)
     if horizontal:
         options["margin_left"] = _label_margin(labels)
+        # pygal stacks horizontal bars from the bottom up; the table reads top down.
+        labels.reverse()
+        values.reverse()
     chart = kind(**_config(title, **options))
     chart.x_labels = [str(label) for label in labels]
+    if axis == "money":
+        # Money in round units on the bars and the axis (¥29.7M, ¥2,968万): full figures
+        # overflowed short bars; the table beside the chart has them to the cent.
+        formatter = compact_money
     chart.add(title, [float(v) for v in values], formatter=formatter)
     if formatter is not None:
-        # Bars print their exact figure; the axis uses round units when it is money.
-        chart.value_formatter = compact_money if axis == "money" else formatter
+        chart.value_formatter = formatter
     return finish(chart.render(is_unicode=True), title, description)
 
 
@@ -126,11 +134,19 @@ def grouped_bar_chart(
     *,
     formatter=None,
 ) -> Markup:
-    """Several series side by side (finance by tier), with a legend."""
-    chart = pygal.Bar(**_config(title, show_legend=True, legend_at_bottom=True, height=320))
+    """Several series side by side (finance by tier), with a legend. Bars and axis show
+    money in round units above each bar; the table below has the figures to the cent."""
+    chart = pygal.Bar(
+        **_config(
+            title,
+            show_legend=True,
+            legend_at_bottom=True,
+            height=320,
+            print_values_position="top",
+        )
+    )
     chart.x_labels = [str(label) for label in labels]
     for name, values in series:
-        chart.add(str(name), [float(v) for v in values], formatter=formatter)
-    if formatter is not None:
-        chart.value_formatter = compact_money
+        chart.add(str(name), [float(v) for v in values], formatter=compact_money)
+    chart.value_formatter = compact_money
     return finish(chart.render(is_unicode=True), title, description)

@@ -55,6 +55,7 @@ def _manager_context() -> dict:
             [r.name for r in board.attainment_rows],
             [(r.attainment.pro_rata_attainment or 0) * 100 for r in board.attainment_rows],
             formatter=lambda v: percent((v or 0) / 100),
+            width=1100,  # drawn across the card, above its table
         ),
     }
     return {"board": board, "charts": charts}

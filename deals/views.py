@@ -302,8 +302,11 @@ def list_deals():
             "tier": tier,
             "owner": owner,
         },
-        statuses=DEAL_STATUSES,
+        statuses={"open": _l("Open (claiming the customer)"), **DEAL_STATUSES},
         kinds=DEAL_KINDS,
+        stages=STAGES,
+        tiers=TIERS,
+        partner=db.session.get(Partner, int(partner_id)) if partner_id.isdigit() else None,
     )
 
 

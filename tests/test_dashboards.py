@@ -92,7 +92,12 @@ def test_manager_pipeline_by_tier_counts_open_deals_of_its_partners_and_links_to
     url, count = html.unescape(links[0][0]), int(links[0][1])
     assert count == len(gold_open)
     assert "owner=me" in url and "status=open" in url
-    assert listed_deal_ids(client.get(url).text) == gold_open
+    listing = client.get(url).text
+    assert listed_deal_ids(listing) == gold_open
+    # The list shows the filters it came with, so filtering further keeps them.
+    assert re.search(r'<option value="open" selected>', listing)
+    assert re.search(r'<option value="gold" selected>', listing)
+    assert re.search(r'name="owner" value="me" checked', listing)
     stage = re.findall(r'<a href="([^"]*stage=evaluation[^"]*)">(\d+)</a>', page)
     assert int(stage[0][1]) == 4  # every fixture deal is at the evaluation stage: 3 gold, 1 silver
     assert len(listed_deal_ids(client.get(html.unescape(stage[0][0])).text)) == 4
