@@ -23,16 +23,25 @@ def test_manager_records_commitment_and_order_and_sees_attainment(
     response = post_form(
         client,
         f"/partners/{partner.id}/commitments/new",
-        {"period": year(), "amount": "1,000,000", "signed_on": "",
-         "lines-0-target": "line:服务器", "lines-0-quantity": "100"},
+        {
+            "period": year(),
+            "amount": "1,000,000",
+            "signed_on": "",
+            "lines-0-target": "line:服务器",
+            "lines-0-quantity": "100",
+        },
     )
     assert response.status_code == 302
     response = post_form(
         client,
         f"/partners/{partner.id}/orders/new",
-        {"number": "PO-2026-001", "order_date": date.today().isoformat(),
-         "lines-0-product_id": str(product.id), "lines-0-quantity": "25",
-         "lines-0-unit_price": "10000.00"},
+        {
+            "number": "PO-2026-001",
+            "order_date": date.today().isoformat(),
+            "lines-0-product_id": str(product.id),
+            "lines-0-quantity": "25",
+            "lines-0-unit_price": "10000.00",
+        },
     )
     assert response.status_code == 302
     page = client.get(f"/partners/{partner.id}").text
@@ -74,10 +83,16 @@ def test_order_with_bad_line_stores_nothing(client, login_as, make_partner, make
     response = post_form(
         client,
         f"/partners/{partner.id}/orders/new",
-        {"number": "PO-X", "order_date": "2026-10-01",
-         "lines-0-product_id": str(product.id), "lines-0-quantity": "2", "lines-0-unit_price": "5",
-         "lines-1-product_id": str(product.id), "lines-1-quantity": "1.5",
-         "lines-1-unit_price": "5"},
+        {
+            "number": "PO-X",
+            "order_date": "2026-10-01",
+            "lines-0-product_id": str(product.id),
+            "lines-0-quantity": "2",
+            "lines-0-unit_price": "5",
+            "lines-1-product_id": str(product.id),
+            "lines-1-quantity": "1.5",
+            "lines-1-unit_price": "5",
+        },
     )
     assert response.status_code == 200
     assert "positive whole number" in response.text
@@ -92,9 +107,7 @@ def test_partner_sees_own_orders_but_not_others(client, login_as, make_partner):
     assert client.get(f"/partners/{own.id}/orders/new").status_code == 403
 
 
-def test_tier_review_proposes_and_applies_with_audit(
-    client, login_as, make_partner, make_product
-):
+def test_tier_review_proposes_and_applies_with_audit(client, login_as, make_partner, make_product):
     from partners.commitments import OrderLineInput, record_commitment, record_stock_order
 
     manager = login_as("manager")
@@ -102,7 +115,10 @@ def test_tier_review_proposes_and_applies_with_audit(
     gold = make_partner(tier="gold", owner=manager, name="无承诺金牌有限公司")
     record_commitment(silver, period=year(), amount="6000000", signed_on=None, lines=[], user=None)
     record_stock_order(  # the whole year's commitment already ordered: on track
-        silver, number="PO-T1", order_date=date.today(), user=None,
+        silver,
+        number="PO-T1",
+        order_date=date.today(),
+        user=None,
         lines=[OrderLineInput(make_product().id, 600, "10000.00")],
     )
     db.session.commit()
@@ -131,13 +147,20 @@ def test_admin_edits_thresholds_with_validation(client, login_as):
     bad = post_form(client, "/settings", {"signals_to_flag": "0", "signal_special_share": "1.5"})
     assert bad.status_code == 200
     assert "whole number from 1 to 10" in bad.text and "between 0 and 1" in bad.text
-    good = post_form(client, "/settings", {"signals_to_flag": "2", "signal_special_share": "0.4",
-                                           "special_price_min_pro_rata": "0.8",
-                                           "tier_review_min_pro_rata": "0.5",
-                                           "signal_extra_discount": "0.08",
-                                           "signal_lost_on_price_share": "0.5",
-                                           "signal_special_wins_share": "0.7",
-                                           "at_risk_drop_ratio": "0.5"})
+    good = post_form(
+        client,
+        "/settings",
+        {
+            "signals_to_flag": "2",
+            "signal_special_share": "0.4",
+            "special_price_min_pro_rata": "0.8",
+            "tier_review_min_pro_rata": "0.5",
+            "signal_extra_discount": "0.08",
+            "signal_lost_on_price_share": "0.5",
+            "signal_special_wins_share": "0.7",
+            "at_risk_drop_ratio": "0.5",
+        },
+    )
     assert good.status_code == 302
     assert get_settings()["signals_to_flag"] == 2
     assert str(get_settings()["signal_special_share"]) == "0.4"

@@ -61,16 +61,24 @@ def test_attainment_overall_pro_rata_and_per_line(app, make_partner, make_produc
         period="2026-Q4",
         amount="1000000",
         signed_on=date(2026, 9, 20),
-        lines=[CommitmentLineInput(quantity=50, product_line="服务器"),
-               CommitmentLineInput(quantity=10, product_id=storage.id)],
+        lines=[
+            CommitmentLineInput(quantity=50, product_line="服务器"),
+            CommitmentLineInput(quantity=10, product_id=storage.id),
+        ],
         user=None,
     )
     record_stock_order(
-        partner, number="PO-1", order_date=date(2026, 10, 10), user=None,
+        partner,
+        number="PO-1",
+        order_date=date(2026, 10, 10),
+        user=None,
         lines=[OrderLineInput(server.id, 20, "8000.00"), OrderLineInput(storage.id, 4, "4000.05")],
     )
     record_stock_order(  # outside the period: does not count
-        partner, number="PO-0", order_date=date(2026, 9, 30), user=None,
+        partner,
+        number="PO-0",
+        order_date=date(2026, 9, 30),
+        user=None,
         lines=[OrderLineInput(server.id, 100, "8000.00")],
     )
     db.session.commit()
@@ -97,23 +105,40 @@ def test_commitment_bad_input_by_field(app, make_partner):
     partner = make_partner()
     with pytest.raises(CommitmentError) as caught:
         record_commitment(
-            partner, period="2026-Q9", amount="-5", signed_on=None,
-            lines=[CommitmentLineInput(quantity="1.5", product_line="不存在")], user=None,
+            partner,
+            period="2026-Q9",
+            amount="-5",
+            signed_on=None,
+            lines=[CommitmentLineInput(quantity="1.5", product_line="不存在")],
+            user=None,
         )
     assert set(caught.value.errors) == {
-        "period", "amount", "lines[0].quantity", "lines[0].product_line"
+        "period",
+        "amount",
+        "lines[0].quantity",
+        "lines[0].product_line",
     }
 
 
 def test_duplicate_order_number_stores_nothing(app, make_partner, make_product):
     partner = make_partner()
     product = make_product()
-    record_stock_order(partner, number="PO-9", order_date=date(2026, 10, 1), user=None,
-                       lines=[OrderLineInput(product.id, 1, "10")])
+    record_stock_order(
+        partner,
+        number="PO-9",
+        order_date=date(2026, 10, 1),
+        user=None,
+        lines=[OrderLineInput(product.id, 1, "10")],
+    )
     db.session.commit()
     with pytest.raises(DuplicateRecord):
-        record_stock_order(partner, number="PO-9", order_date=date(2026, 10, 2), user=None,
-                           lines=[OrderLineInput(product.id, 1, "10")])
+        record_stock_order(
+            partner,
+            number="PO-9",
+            order_date=date(2026, 10, 2),
+            user=None,
+            lines=[OrderLineInput(product.id, 1, "10")],
+        )
     db.session.rollback()
     assert db.session.scalar(select(func.count()).select_from(StockOrder)) == 1
 

@@ -25,14 +25,21 @@ def setup(make_user, make_partner, make_product, make_deal):
     def deal_at(price, on_track=True):
         if on_track and not getattr(partner, "_committed", False):
             year = str(date.today().year)
-            record_commitment(partner, period=year, amount="100000", signed_on=None,
-                              lines=[], user=None)
-            record_stock_order(partner, number=f"PO-{partner.id}", order_date=date.today(),
-                               user=None, lines=[OrderLineInput(product.id, 10, "10000.00")])
+            record_commitment(
+                partner, period=year, amount="100000", signed_on=None, lines=[], user=None
+            )
+            record_stock_order(
+                partner,
+                number=f"PO-{partner.id}",
+                order_date=date.today(),
+                user=None,
+                lines=[OrderLineInput(product.id, 10, "10000.00")],
+            )
             partner._committed = True
         user = make_user("partner", partner=partner)
-        deal = make_deal(partner=partner, product=product, unit_price=price, status="draft",
-                         created_by=user)
+        deal = make_deal(
+            partner=partner, product=product, unit_price=price, status="draft", created_by=user
+        )
         submit_deal(deal, user)
         db.session.commit()
         return deal
@@ -91,8 +98,14 @@ def test_behind_partner_gets_no_special_price_and_page_says_why(setup, client):
     from tests.conftest import login
 
     partner = setup["partner"]
-    record_commitment(partner, period=str(date.today().year), amount="99000000",
-                      signed_on=None, lines=[], user=None)
+    record_commitment(
+        partner,
+        period=str(date.today().year),
+        amount="99000000",
+        signed_on=None,
+        lines=[],
+        user=None,
+    )
     db.session.commit()
     deal = setup["deal_at"]("6500.00", on_track=False)
     with pytest.raises(SpecialPriceRefused, match="of pro-rata, below the 80%"):
