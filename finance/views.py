@@ -413,6 +413,9 @@ def _import_kind_or_404(kind: str):
     return found
 
 
+IMPORT_ERROR_ROWS_SHOWN = 200  # a rejected file lists this many rows to fix, then counts the rest
+
+
 @bp.get("/imports")
 @role_required(*IMPORT_ROLES)
 def imports():
@@ -467,7 +470,12 @@ def upload_import(kind: str):
     status = 200 if report is None else 422
     return (
         render_template(
-            "finance/imports.html", kinds=kinds, forms=forms, report=report, active=found.key
+            "finance/imports.html",
+            kinds=kinds,
+            forms=forms,
+            report=report,
+            active=found.key,
+            error_rows_shown=IMPORT_ERROR_ROWS_SHOWN,
         ),
         status,
     )

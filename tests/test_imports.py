@@ -395,3 +395,18 @@ def test_a_chinese_user_reads_the_bad_rows_in_chinese(client, login_as):
     template = load_workbook(BytesIO(client.get("/imports/partners/template.xlsx").data))
     assert template.sheetnames == ["合作伙伴", "填写说明"]
     assert template.worksheets[0]["A1"].value == "名称 *"
+
+
+def test_a_file_with_many_bad_rows_lists_the_first_ones_and_counts_the_rest(client, login_as):
+    from finance.views import IMPORT_ERROR_ROWS_SHOWN
+
+    login_as("admin")
+    header = ["SKU", "Name", "Product line", "List price (CNY)", "Floor price (CNY)", "Active"]
+    rows = [[f"BAD-{i}", "坏", "网络", "not a price", 1, "yes"] for i in range(250)]
+    response = upload(client, "products", xlsx(header, rows))
+    assert response.status_code == 422
+    assert "250 rows to fix." in response.text
+    errors = reported_rows(response.text)
+    assert len(errors) == IMPORT_ERROR_ROWS_SHOWN and min(errors) == 2
+    assert re.search(r"The first 200 rows to fix are listed; 50 more follow", response.text)
+    assert count(Product) == 0
