@@ -13,7 +13,7 @@ from flask_babel.speaklater import LazyString
 from flask_login import current_user
 from sqlalchemy import inspect
 
-from accounts.models import AuditLog
+from accounts.models import ROLES, AuditLog
 from app import db
 
 # What the audit page shows for the action and record codes stored in the log.
@@ -49,6 +49,83 @@ ENTITY_LABELS = {
     "Statement": _l("Statement"),
     "Import": _l("Import"),
 }
+
+# Field names of the before/after values, shown in the reader's language (unknown ones as stored).
+FIELD_LABELS = {
+    "name": _l("Name"),
+    "email": _l("Email"),
+    "role": _l("Role"),
+    "active": _l("Active"),
+    "language": _l("Language"),
+    "user_id": _l("User"),
+    "partner_id": _l("Partner"),
+    "owner_id": _l("Channel manager"),
+    "owner_rep_id": _l("Direct sales rep"),
+    "deal_id": _l("Deal"),
+    "job_id": _l("Export job"),
+    "status": _l("Status"),
+    "kind": _l("Kind"),
+    "tier": _l("Tier"),
+    "uscc": _l("Unified social credit code"),
+    "region": _l("Region"),
+    "industry": _l("Industry"),
+    "segment": _l("Segment"),
+    "coverage": _l("Coverage"),
+    "partner_type": _l("Partner type"),
+    "agreement_start": _l("Agreement start"),
+    "agreement_end": _l("Agreement end"),
+    "notes": _l("Notes"),
+    "note": _l("Note"),
+    "contacts": _l("Contacts"),
+    "discount_rate": _l("Tier discount"),
+    "min_commitment": _l("Minimum commitment"),
+    "protection_days": _l("Registration protection"),
+    "approval_limit": _l("Approval limit"),
+    "rebate_rate": _l("Rebate"),
+    "period": _l("Period"),
+    "amount": _l("Amount"),
+    "total": _l("Total"),
+    "lines": _l("Lines"),
+    "line": _l("Line"),
+    "number": _l("Order number"),
+    "price": _l("Price"),
+    "special_status": _l("Special price"),
+    "resolution": _l("Resolution"),
+    "reason": _l("Reason"),
+    "scope": _l("Scope"),
+    "from": _l("From"),
+    "to": _l("To"),
+    "lang": _l("Language"),
+    "file": _l("File"),
+    "rows": _l("Rows"),
+    "bad_rows": _l("Rows to fix"),
+    "created": _l("Created"),
+    "prefix": _l("Prefix"),
+    "revoked_at": _l("Revoked"),
+    "value": _l("Value"),
+    "sku": _l("SKU"),
+    "product_line": _l("Product line"),
+    "list_price": _l("List price"),
+    "floor_price": _l("Floor price"),
+}
+# Stored codes of some fields (a deal's status, a partner's tier...), by field name: each
+# package registers its own with register_audit_labels, so accounts imports none of them.
+VALUE_LABELS: dict[str, dict[str, Any]] = {
+    "role": dict(ROLES),
+    "active": {True: _l("yes"), False: _l("no")},
+}
+
+
+def register_audit_labels(
+    actions: dict[str, Any] | None = None,
+    fields: dict[str, Any] | None = None,
+    values: dict[str, dict[str, Any]] | None = None,
+) -> None:
+    """Let a package name its own audit actions, fields and stored codes on the audit pages."""
+    ACTION_LABELS.update(actions or {})
+    FIELD_LABELS.update(fields or {})
+    for field_name, labels in (values or {}).items():
+        VALUE_LABELS.setdefault(field_name, {}).update(labels)
 
 
 def english(value: Any) -> Any:

@@ -19,7 +19,7 @@ from sqlalchemy import func, or_, select
 
 from accounts import tokens as api_tokens
 from accounts.access import public_route, role_required, safe_next_url
-from accounts.audit import ACTION_LABELS, ENTITY_LABELS
+from accounts.audit import ACTION_LABELS, ENTITY_LABELS, FIELD_LABELS, VALUE_LABELS
 from accounts.forms import LoginForm, UserForm
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, ROLES, ApiToken, AuditLog, User
 from accounts.services import UserError, create_user, update_user
@@ -161,6 +161,8 @@ def audit_log():
         entities=entities,
         action_labels=ACTION_LABELS,
         entity_labels=ENTITY_LABELS,
+        field_labels=FIELD_LABELS,
+        value_labels=VALUE_LABELS,
     )
 
 

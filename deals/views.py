@@ -11,6 +11,7 @@ from sqlalchemy.orm import selectinload
 from sqlalchemy.orm.exc import StaleDataError
 
 from accounts.access import role_required
+from accounts.audit import register_audit_labels
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, User, utcnow
 from app import db
 from deals.conflicts import ConflictError, add_comment, conflicts_visible_to
@@ -28,6 +29,7 @@ from deals.models import (
     DEAL_KINDS,
     DEAL_STATUSES,
     DRAFT,
+    EVENT_ACTIONS,
     EXPIRED,
     FUNDING_SOURCES,
     LOST_REASONS,
@@ -71,6 +73,17 @@ from i18n import day
 from partners.models import TIERS, Partner
 
 bp = Blueprint("deals", __name__)
+register_audit_labels(
+    actions=EVENT_ACTIONS,
+    values={
+        "status": {**DEAL_STATUSES, **CONFLICT_STATUSES},
+        "kind": {**DEAL_KINDS, **CONFLICT_KINDS},
+        "special_status": SPECIAL_STATUSES,
+        "resolution": RESOLUTIONS,
+        "segment": SEGMENTS,
+        "coverage": COVERAGES,
+    },
+)
 
 
 @bp.context_processor

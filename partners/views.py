@@ -14,7 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import selectinload
 
 from accounts.access import role_required
-from accounts.audit import ACTION_LABELS, record_audit
+from accounts.audit import ACTION_LABELS, FIELD_LABELS, record_audit, register_audit_labels
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, AuditLog, User
 from app import db
 from partners.cli import refresh_order_totals_command
@@ -32,6 +32,7 @@ from partners.forms import CommitmentForm, PartnerForm, StockOrderForm, TierPoli
 from partners.models import (
     ORDER_SOURCES,
     PARTNER_STATUSES,
+    PARTNER_TYPES,
     TIER_ORDER,
     TIERS,
     Partner,
@@ -54,6 +55,9 @@ from partners.tiers import annualised, propose_tier
 
 bp = Blueprint("partners", __name__)
 bp.cli.add_command(refresh_order_totals_command)  # flask partners refresh-order-totals
+register_audit_labels(
+    values={"tier": TIERS, "status": PARTNER_STATUSES, "partner_type": PARTNER_TYPES}
+)
 
 HUNDRED = Decimal(100)
 
@@ -165,6 +169,7 @@ def partner_detail(partner_id: int):
         commitments=commitments,
         flags=partner_flags([partner.id])[partner.id],
         action_labels=ACTION_LABELS,
+        field_labels=FIELD_LABELS,
     )
 
 

@@ -1,5 +1,7 @@
 """Partners and tier policies: forms, credit code rules, scoping, audit."""
 
+import re
+
 from sqlalchemy import func, select
 
 from accounts.models import AuditLog
@@ -96,6 +98,23 @@ def test_tier_change_is_audited_with_before_and_after(client, login_as, make_par
     assert partner.tier == "gold"
     entry = db.session.scalar(select(AuditLog).where(AuditLog.action == "update"))
     assert entry.before["tier"] == "silver" and entry.after["tier"] == "gold"
+
+
+def test_audit_log_reads_in_the_readers_language(client, login_as, make_partner, make_deal):
+    """The log stores codes; the page names fields, actions and values in Chinese."""
+    partner = make_partner(tier="silver")
+    make_deal(partner=partner, status="submitted")
+    admin = login_as("admin")
+    data = partner_form(name=partner.name, uscc=partner.uscc, tier="gold", owner_id=str(admin.id))
+    assert post_form(client, f"/partners/{partner.id}/edit", data).status_code == 302
+    admin.language = "zh"
+    db.session.commit()
+    page = client.get("/audit").text
+    change = re.search(r"<dt>级别</dt><dd>(.*?)</dd>.*?<dt>级别</dt><dd>(.*?)</dd>", page, re.S)
+    assert change and change.groups() == ("银牌", "金牌")
+    assert ">tier<" not in page and ">silver<" not in page
+    history = client.get(f"/partners/{partner.id}").text
+    assert re.search(r"已修改: [^<]*级别", history)
 
 
 def test_manager_cannot_edit_another_managers_partner(client, login_as, make_user, make_partner):
