@@ -13,6 +13,7 @@ import re
 from collections.abc import Sequence
 from decimal import Decimal
 from html import escape
+from pathlib import Path
 
 import pygal
 from markupsafe import Markup
@@ -64,9 +65,15 @@ def _label_margin(labels: Sequence[str], font_size: int = 12) -> int:
     return min(240, int(wide * font_size * 0.45)) + 8
 
 
+# Our additions to pygal's stylesheets (value labels with a halo), templated by pygal with
+# the chart's id like its own.
+CHART_CSS = "file://" + str(Path(__file__).with_name("chart.css"))
+
+
 def _config(title: str, **options) -> dict:
     config = {
         "js": [],  # pygal's tooltips load a script from a CDN: none here
+        "css": ["file://style.css", "file://graph.css", CHART_CSS],
         "disable_xml_declaration": True,
         "style": STYLE,
         "title": None,  # the page's heading names the chart; the SVG gets <title> below

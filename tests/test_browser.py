@@ -2,7 +2,7 @@
 
 import pytest
 
-from tests.browser import screenshot
+from tests.browser import SCREENSHOTS, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -51,3 +51,29 @@ def test_partner_user_sees_only_its_company(page, demo_server):
     screenshot(page, "partner-company")
     response = page.goto(demo_server.url + "/partners")
     assert response.status == 403
+
+
+def test_manager_dashboard_prints_its_charts_without_the_menu(page, demo_server):
+    """Printed (print media, as Chromium prints it): no menu or filters, every chart and its
+    table on the paper, bars in a colour dark enough for a black-and-white printer."""
+    log_in(page, demo_server, "manager@example.com")
+    page.wait_for_url(demo_server.url + "/")
+    page.emulate_media(media="print")
+    assert not page.locator(".topbar").is_visible()
+    charts = page.locator("figure.chart svg")
+    assert charts.count() >= 3
+    for index in range(charts.count()):
+        box = charts.nth(index).bounding_box()
+        assert box and box["width"] > 250 and box["height"] > 80
+    bar_colours = page.eval_on_selector_all(
+        "figure.chart svg .rect.reactive",
+        "rects => rects.map(r => getComputedStyle(r).fill)",
+    )
+    assert bar_colours
+    for colour in set(bar_colours):
+        red, green, blue = (int(x) for x in colour[colour.index("(") + 1 : -1].split(",")[:3])
+        assert 0.2126 * red + 0.7152 * green + 0.0722 * blue < 140, colour  # dark on white paper
+    assert page.get_by_role("table").count() >= 4
+    pdf = page.pdf(format="A4")
+    assert pdf.startswith(b"%PDF") and len(pdf) > 10_000
+    (SCREENSHOTS / "manager-dashboard-print.pdf").write_bytes(pdf)

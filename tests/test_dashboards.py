@@ -303,14 +303,6 @@ def test_dashboard_charts_are_inline_svg_without_internet_urls(client, login_as,
     assert "dashboards.css" in page
 
 
-def test_print_stylesheet_hides_navigation():
-    from pathlib import Path
-
-    css = (Path(__file__).parent.parent / "static" / "dashboards.css").read_text()
-    printing = css[css.index("@media print") :]
-    assert ".topbar" in printing and "display:none" in printing
-
-
 def test_dashboard_in_chinese(client, make_user, managed):
     from tests.conftest import login
 
