@@ -345,3 +345,67 @@ def test_user_switches_to_chinese_and_sees_the_dashboard_in_chinese(new_page, de
     page.get_by_label("语言").select_option(value="en")
     page.get_by_role("button", name="保存语言").click()
     expect(page.locator(".flash[role=status]")).to_have_text("Language saved.")
+
+
+def test_finance_imports_stock_orders_and_sees_the_page_working_meanwhile(
+    new_page, demo_server, tmp_path
+):
+    """While the file is checked the page says so, with the time spent, and the button cannot
+    send it twice; then the outcome is shown and the orders are recorded."""
+    from openpyxl import Workbook
+
+    from partners.models import Partner, StockOrder
+    from pricing.models import Product
+
+    with demo_server.app.app_context():
+        from app import db
+
+        partner = db.session.scalars(select(Partner).order_by(Partner.id)).first()
+        product = db.session.scalars(select(Product).order_by(Product.id)).first()
+        uscc, sku, price = partner.uscc, product.sku, str(product.list_price)
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.append(
+        ["Order number", "Partner credit code", "Order date", "SKU", "Quantity", "Unit price (CNY)"]
+    )
+    for number in ("BROWSER-IMPORT-1", "BROWSER-IMPORT-2"):
+        sheet.append([number, uscc, date.today().isoformat(), sku, 3, price])
+    upload = tmp_path / "orders.xlsx"
+    workbook.save(upload)
+
+    page = new_page
+    log_in(page, demo_server, "finance@example.com")
+    nav_link(page, "Imports").click()
+    section = page.locator("#import-stock_orders")
+    section.get_by_label("Excel file (.xlsx)").set_input_files(str(upload))
+    # First hold the form in the page (a listener after ours cancels the submission), so the
+    # waiting state can be read without a request in flight.
+    page.evaluate(
+        """() => window.addEventListener("submit", window.holdSubmit = (event) => {
+            event.preventDefault();
+        })"""
+    )
+    button = section.get_by_role("button", name=re.compile("^Import"))
+    button.click()
+    status = section.get_by_role("status")
+    expect(status).to_contain_text("Every row is checked before anything is written")
+    expect(status).to_contain_text(re.compile(r"\d+ s so far"))
+    expect(button).to_be_disabled()
+    expect(status).to_contain_text(re.compile(r"[2-9] s so far"), timeout=5_000)
+    # Then let it go: the file is imported and the outcome shown.
+    page.evaluate(
+        """() => {
+            window.removeEventListener("submit", window.holdSubmit);
+            document.querySelector("#import-stock_orders form").requestSubmit();
+        }"""
+    )
+    expect(page.locator(".flash[role=status]")).to_contain_text("2 created")
+    with demo_server.app.app_context():
+        from app import db
+
+        numbers = set(
+            db.session.scalars(
+                select(StockOrder.number).where(StockOrder.number.like("BROWSER-IMPORT-%"))
+            )
+        )
+    assert numbers == {"BROWSER-IMPORT-1", "BROWSER-IMPORT-2"}
