@@ -9,6 +9,7 @@ from flask_babel import gettext as _
 from flask_login import current_user
 
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP
+from app import db
 from dashboards.charts import bar_chart, grouped_bar_chart
 from dashboards.labels import TIER_LABELS
 from dashboards.services import (
@@ -138,4 +139,6 @@ def home():
     template, context = CONTEXTS.get(current_user.role, ("home.html", dict))
     if current_user.role == PARTNER and current_user.partner is None:
         template, context = "home.html", dict
-    return render_template(template, tier_labels=TIER_LABELS, **context())
+    page = render_template(template, tier_labels=TIER_LABELS, **context())
+    db.session.commit()  # the at-risk memos a manager's dashboard worked out (partners.signals)
+    return page
