@@ -17,7 +17,7 @@ from accounts.access import role_required
 from accounts.audit import ACTION_LABELS, record_audit
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, AuditLog, User
 from app import db
-from partners.cli import refresh_order_totals_command
+from partners.cli import refresh_order_totals_command, remember_at_risk_command
 from partners.commitments import (
     CommitmentError,
     CommitmentLineInput,
@@ -54,6 +54,7 @@ from partners.tiers import annualised, propose_tier
 
 bp = Blueprint("partners", __name__)
 bp.cli.add_command(refresh_order_totals_command)  # flask partners refresh-order-totals
+bp.cli.add_command(remember_at_risk_command)  # flask partners remember-at-risk
 
 HUNDRED = Decimal(100)
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -311,3 +311,17 @@ def test_at_risk_memos_equal_the_rule_and_are_forgotten_when_orders_change(
     rebuild_order_totals()  # a rebuild forgets every memo
     db.session.commit()
     assert {m.as_of for m in memos().values()} == {None}
+
+
+def test_remember_at_risk_command_writes_todays_memos(ordering, runner):
+    from zoneinfo import ZoneInfo
+
+    from partners.models import PartnerOrderHistory
+
+    result = runner.invoke(args=["partners", "remember-at-risk"])
+    assert result.exit_code == 0, result.output
+    assert "ready for 2 partner(s)" in result.output
+    db.session.expire_all()
+    memos = db.session.scalars(select(PartnerOrderHistory)).all()
+    vendor_today = datetime.now(tz=ZoneInfo("Asia/Shanghai")).date()
+    assert len(memos) == 2 and {m.as_of for m in memos} == {vendor_today}
