@@ -26,7 +26,6 @@ from deals.models import (
     CHANNEL,
     DIRECT,
     EXPIRED,
-    MORE_INFO,
     SUBMITTED,
     Conflict,
     Deal,
@@ -82,17 +81,6 @@ def _effective_status():
             EXPIRED,
         ),
         else_=Deal.status,
-    )
-
-
-def open_deal_condition(now: datetime):
-    """Deals still claiming their customer, as the deal lists show them (expiry included)."""
-    return or_(
-        Deal.status.in_((SUBMITTED, MORE_INFO)),
-        and_(
-            Deal.status == APPROVED,
-            or_(Deal.protection_expires_at.is_(None), Deal.protection_expires_at > now),
-        ),
     )
 
 
