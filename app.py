@@ -103,6 +103,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from api.statements import bp as api_statements_bp
     from api.views import bp as api_bp
     from deals.cli import customers_cli, deals_cli
+    from deals.pipeline import keep_pipeline  # noqa: F401 (registers the session hook)
     from deals.registration_views import bp as registrations_bp
     from deals.views import bp as deals_bp
     from finance.views import bp as finance_bp

@@ -26,12 +26,12 @@ from deals.models import (
     CHANNEL,
     DIRECT,
     EXPIRED,
-    MORE_INFO,
     SUBMITTED,
     Conflict,
     Deal,
 )
 from deals.partner_stats import price_only_for
+from deals.pipeline import open_pipeline
 from deals.sla import DEFAULT_TIMEZONE
 from finance.statements import (
     StatementPeriod,
@@ -81,17 +81,6 @@ def _effective_status():
             EXPIRED,
         ),
         else_=Deal.status,
-    )
-
-
-def open_deal_condition(now: datetime):
-    """Deals still claiming their customer, as the deal lists show them (expiry included)."""
-    return or_(
-        Deal.status.in_((SUBMITTED, MORE_INFO)),
-        and_(
-            Deal.status == APPROVED,
-            or_(Deal.protection_expires_at.is_(None), Deal.protection_expires_at > now),
-        ),
     )
 
 
@@ -192,22 +181,17 @@ def queue_health(user: User, now: datetime) -> QueueHealth:
 
 
 def pipeline(user: User, now: datetime) -> tuple[list[GroupRow], list[GroupRow]]:
-    """Open channel deals (count and estimated value) by partner tier and by buying stage:
-    one grouped query by (tier, stage), added up both ways."""
-    stmt = _scoped(
-        select(Partner.tier, Deal.stage, func.count(), func.sum(Deal.estimated_value))
-        .join(Partner, Partner.id == Deal.partner_id)
-        .where(Deal.kind == CHANNEL, open_deal_condition(now))
-        .group_by(Partner.tier, Deal.stage),
-        user,
-    )
+    """Open channel deals (count and estimated value) by partner tier and by buying stage, from
+    the stored pipeline (deals.pipeline: exact at ``now``), added up both ways."""
+    partners = [] if user.role == ADMIN else [Partner.owner_id == user.id]
     by_tier = {t: GroupRow(t, TIER_LABELS.get(t, t)) for t in TIER_ORDER}
     by_stage = {s: GroupRow(s, label) for s, label in STAGE_LABELS.items()}
-    for tier, stage, count, amount in db.session.execute(stmt):
+    for (tier, stage), (count, cents) in open_pipeline(partners, now).items():
+        amount = (Decimal(cents) / 100).quantize(CENT)
         for groups, key in ((by_tier, tier), (by_stage, stage)):
             row = groups.setdefault(key, GroupRow(key, key))
             row.count += count
-            row.amount += _money(amount)
+            row.amount += amount
     return list(by_tier.values()), [r for r in by_stage.values() if r.count]
 
 
@@ -253,7 +237,8 @@ def manager_dashboard(user: User, now: datetime | None = None) -> ManagerDashboa
 
     price_only = price_only_for(ids, today)
     drop_ratio = get_settings()["at_risk_drop_ratio"]
-    risk = at_risk_for(ids, today, drop_ratio, with_monthly=False) if ids else {}
+    # From the day's memos (exact: see PartnerOrderHistory); the view commits what it wrote.
+    risk = at_risk_for(ids, today, drop_ratio, with_monthly=False, remembered=True) if ids else {}
     flagged = [
         FlaggedPartner(
             pid,

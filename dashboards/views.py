@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 
 from flask import render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.exc import SQLAlchemyError
 
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP
+from app import db
 from dashboards.charts import bar_chart, grouped_bar_chart
 from dashboards.labels import TIER_LABELS
 from dashboards.services import (
@@ -20,6 +23,8 @@ from dashboards.services import (
 )
 from finance.statements import PeriodError, statement_period
 from i18n import money, number, percent
+
+log = logging.getLogger(__name__)
 
 
 def _counts_chart(title: str, description: str, rows) -> object:
@@ -139,4 +144,12 @@ def home():
     template, context = CONTEXTS.get(current_user.role, ("home.html", dict))
     if current_user.role == PARTNER and current_user.partner is None:
         template, context = "home.html", dict
-    return render_template(template, tier_labels=TIER_LABELS, **context())
+    page = render_template(template, tier_labels=TIER_LABELS, **context())
+    try:
+        db.session.commit()  # the at-risk memos a manager's dashboard worked out (partners.signals)
+    except SQLAlchemyError:
+        # The memos only save the next view some work; the page is right without them (on
+        # SQLite another process may hold the write lock). Worked out again next time.
+        db.session.rollback()
+        log.warning("at-risk memos not saved", exc_info=True)
+    return page

@@ -165,3 +165,14 @@ def notifications_due_command():
     db.session.commit()
     wait_for_emails(current_app)
     click.echo(f"{told} notification(s) added.")
+
+
+@deals_cli.command("refresh-pipeline")
+def refresh_pipeline_command():
+    """Recompute the stored open pipeline per partner and stage from the deals (it is kept
+    current as deals change; run this after loading deals in bulk with SQL)."""
+    from deals.pipeline import rebuild_pipeline
+
+    rows = rebuild_pipeline()
+    db.session.commit()
+    click.echo(f"Pipeline refreshed: {rows} partner-stage row(s).")

@@ -8,7 +8,7 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, ForeignKey, Index, Numeric, String, Text
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User, UTCDateTime, utcnow
@@ -132,17 +132,21 @@ class Deal(db.Model):
     __tablename__ = "deal"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    kind: Mapped[str] = mapped_column(String(10), default=CHANNEL, index=True)
-    partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
+    # active_history on what deals.pipeline counts: a change knows the value it replaces even
+    # when that was not loaded, so the stored pipeline moves by the exact difference.
+    kind: Mapped[str] = mapped_column(String(10), default=CHANNEL, index=True, active_history=True)
+    partner_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partner.id"), index=True, active_history=True
+    )
     customer_id: Mapped[int] = mapped_column(ForeignKey("end_customer.id"), index=True)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"), index=True)
     project_name: Mapped[str] = mapped_column(String(200))
-    estimated_value: Mapped[Decimal] = mapped_column(Money)
+    estimated_value: Mapped[Decimal] = mapped_column(Money, active_history=True)
     expected_close_date: Mapped[date]
-    stage: Mapped[str] = mapped_column(String(30))
+    stage: Mapped[str] = mapped_column(String(30), active_history=True)
     funding_source: Mapped[str] = mapped_column(String(30))
     competitors: Mapped[str] = mapped_column(String(300), default="")
-    status: Mapped[str] = mapped_column(String(30), default=DRAFT, index=True)
+    status: Mapped[str] = mapped_column(String(30), default=DRAFT, index=True, active_history=True)
     lost_reason: Mapped[str | None] = mapped_column(String(30))
     strategic_exception: Mapped[bool] = mapped_column(default=False)
     # Set when a conflict is resolved by adding the partner as fulfilment partner of a direct deal.
@@ -162,9 +166,19 @@ class Deal(db.Model):
         Index("ix_deal_customer_kind_status", "customer_id", "kind", "status"),
         # the approval queue: submitted channel deals by due time
         Index("ix_deal_queue", "kind", "status", "sla_due_at", "partner_id"),
-        # dashboards and statements: deals decided in a period (this month, a quarter)
-        Index("ix_deal_decided_at", "decided_at"),
-        # dashboards: open pipeline by tier and stage, read from the index alone
+        # dashboards and statements: deals decided in a period (this month, a quarter), read
+        # from the index alone (queue health, the special prices granted in a period)
+        Index(
+            "ix_deal_decided",
+            "decided_at",
+            "kind",
+            "status",
+            "partner_id",
+            "submitted_at",
+            "sla_due_at",
+            "id",
+        ),
+        # the partner dashboard: its approved deals whose protection ends soon
         Index(
             "ix_deal_pipeline",
             "kind",
@@ -173,6 +187,17 @@ class Deal(db.Model):
             "stage",
             "estimated_value",
             "protection_expires_at",
+        ),
+        # dashboards: approved deals whose protection has passed (deals.pipeline subtracts
+        # them from the stored pipeline), read from the index alone
+        Index(
+            "ix_deal_protection_passed",
+            "kind",
+            "status",
+            "protection_expires_at",
+            "partner_id",
+            "stage",
+            "estimated_value",
         ),
     )
 
@@ -218,6 +243,20 @@ class DealLine(db.Model):
     # The unit price the approval granted (requested, or the tier price when the special price
     # was refused), kept as decided: later policy changes do not rewrite history.
     approved_unit_price: Mapped[Decimal | None] = mapped_column(Money)
+
+    # The special prices granted (finance: the discount of a period), read from the index alone.
+    __table_args__ = (
+        Index(
+            "ix_deal_line_granted",
+            "deal_id",
+            "product_id",
+            "quantity",
+            "approved_unit_price",
+            "requested_unit_price",
+            sqlite_where=text("special_status = 'approved'"),
+            postgresql_where=text("special_status = 'approved'"),
+        ),
+    )
 
     deal: Mapped[Deal] = relationship(back_populates="lines")
     special_decided_by: Mapped[User | None] = relationship(foreign_keys=[special_decided_by_id])
@@ -368,3 +407,20 @@ class DealStatsContribution(db.Model):
     lost_on_price: Mapped[int] = mapped_column(default=0)
     won: Mapped[int] = mapped_column(default=0)
     won_with_special: Mapped[int] = mapped_column(default=0)
+
+
+class PartnerPipeline(db.Model):
+    """A partner's open channel deals in one buying stage: how many and their estimated value.
+
+    "Open" here is by status alone (submitted, more information requested, approved); the
+    approved deals whose protection has passed are subtracted when read (deals.pipeline).
+    Kept by deals.pipeline in the same flush as every change of a deal; the value is in
+    integer cents so sums are exact on SQLite too.
+    """
+
+    __tablename__ = "partner_pipeline"
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), primary_key=True)
+    stage: Mapped[str] = mapped_column(String(30), primary_key=True)
+    deals: Mapped[int] = mapped_column(default=0)
+    value_cents: Mapped[int] = mapped_column(BigInteger, default=0)

@@ -214,20 +214,26 @@ def refresh_partner_stats(partner_ids: list[int]) -> None:
     db.session.flush()
 
 
+WHOLE_CHANNEL = 500  # more partners than this: read every partner's row, keep the listed ones
+
+
 def stored_stats(partner_ids: list[int]) -> dict[int, DealStats]:
-    """The statistics kept by refresh_partner_stats, one indexed query for a page of partners."""
+    """The statistics kept by refresh_partner_stats, one indexed query (plain rows, no ORM
+    objects: a whole channel is 2,000 of them)."""
     if not partner_ids:
         return {}
-    rows = db.session.scalars(
-        select(PartnerDealStats).where(PartnerDealStats.partner_id.in_(partner_ids))
-    )
-    return {
-        row.partner_id: DealStats(
-            **{name: getattr(row, name) for name in STAT_FIELDS if name != "extra_discount_sum"},
-            extra_discount_sum=Decimal(row.extra_discount_sum),
-        )
-        for row in rows
-    }
+    table = PartnerDealStats.__table__
+    stmt = select(table.c.partner_id, *[table.c[name] for name in STAT_FIELDS])
+    if len(partner_ids) <= WHOLE_CHANNEL:  # else 2,000 bound parameters cost more than rows
+        stmt = stmt.where(table.c.partner_id.in_(partner_ids))
+    wanted = set(partner_ids)
+    stats = {}
+    for pid, *values in db.session.execute(stmt):
+        if pid in wanted:
+            fields = dict(zip(STAT_FIELDS, values, strict=True))
+            fields["extra_discount_sum"] = Decimal(fields["extra_discount_sum"])
+            stats[pid] = DealStats(**fields)
+    return stats
 
 
 def price_only_for(partner_ids: list[int], today: date | None = None) -> dict[int, PriceOnlyResult]:
@@ -235,13 +241,18 @@ def price_only_for(partner_ids: list[int], today: date | None = None) -> dict[in
 
     Computing them from the deals on every page view costs hundreds of milliseconds with a
     million deals (bench: docs/benchmarks.md), so the statistics are refreshed whenever a
-    partner's deal changes and read here.
+    partner's deal changes and read here. Partners with the same statistics and commitment
+    (most often: no deals yet) get the same result, worked out once.
     """
     today = today or date.today()
     settings = get_settings()
     stats = stored_stats(partner_ids)
     committed = current_commitments(partner_ids, today)
-    return {
-        pid: price_only_signals(stats.get(pid, DealStats()), pid in committed, settings)
-        for pid in partner_ids
-    }
+    results: dict[tuple[DealStats, bool], PriceOnlyResult] = {}
+    signals = {}
+    for pid in partner_ids:
+        key = (stats.get(pid, DealStats()), pid in committed)
+        if key not in results:
+            results[key] = price_only_signals(key[0], key[1], settings)
+        signals[pid] = results[key]
+    return signals

@@ -41,7 +41,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
-from sqlalchemy import BigInteger, Integer, case, cast, exists, func, select
+from sqlalchemy import BigInteger, Integer, case, cast, exists, func, literal, select
 from sqlalchemy.orm import aliased
 
 from accounts.models import User
@@ -326,6 +326,12 @@ def _granted_deals(stmt, period: StatementPeriod):
     )
 
 
+def _granted_line():
+    """Lines with an approved special price, the value written into the SQL: the partial index
+    ``ix_deal_line_granted`` serves only a query whose condition is its own, not a parameter."""
+    return DealLine.special_status == literal("approved", literal_execute=True)
+
+
 def _granted_price():
     return func.coalesce(DealLine.approved_unit_price, DealLine.requested_unit_price)
 
@@ -343,7 +349,7 @@ def special_discount_by_partner(
         .join(Product, Product.id == DealLine.product_id)
         .join(Partner, Partner.id == Deal.partner_id)
         .join(TierPolicy, TierPolicy.tier == Partner.tier)
-        .where(DealLine.special_status == "approved")
+        .where(_granted_line())
         .group_by(Deal.partner_id)
     )
     stmt = _in_scope(_granted_deals(stmt, period), Deal.partner_id, scope)
@@ -619,7 +625,7 @@ def special_price_rows(scope: StatementScope, period: StatementPeriod) -> Iterat
         .join(Partner, Partner.id == Deal.partner_id)
         .join(TierPolicy, TierPolicy.tier == Partner.tier)
         .outerjoin(decider, decider.id == DealLine.special_decided_by_id)
-        .where(DealLine.special_status == "approved")
+        .where(_granted_line())
         .order_by(Deal.decided_at, Deal.id, DealLine.id)
     )
     stmt = _in_scope(_granted_deals(stmt, period), Deal.partner_id, scope)

@@ -103,21 +103,24 @@ def product_entity():
     return sa_inspect(StockOrderLine).relationships["product"].mapper.class_
 
 
+WHOLE_CHANNEL = 500  # more partners than this: read every current commitment, keep the listed
+
+
 def current_commitments(partner_ids: list[int], today: date) -> dict[int, StockCommitment]:
     """Each partner's commitment whose period contains today (the longest when several do)."""
     if not partner_ids:
         return {}
+    current = [StockCommitment.period_start <= today, StockCommitment.period_end >= today]
+    if len(partner_ids) <= WHOLE_CHANNEL:  # else 2,000 bound parameters cost more than rows
+        current.append(StockCommitment.partner_id.in_(partner_ids))
     rows = db.session.scalars(
-        select(StockCommitment)
-        .where(
-            StockCommitment.partner_id.in_(partner_ids),
-            StockCommitment.period_start <= today,
-            StockCommitment.period_end >= today,
-        )
-        .order_by(StockCommitment.period_start.desc())
+        select(StockCommitment).where(*current).order_by(StockCommitment.period_start.desc())
     ).all()
+    wanted = set(partner_ids)
     chosen: dict[int, StockCommitment] = {}
     for commitment in rows:
+        if commitment.partner_id not in wanted:
+            continue
         best = chosen.get(commitment.partner_id)
         span = (commitment.period_end - commitment.period_start).days
         if best is None or span > (best.period_end - best.period_start).days:

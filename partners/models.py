@@ -220,6 +220,31 @@ Index(
 )
 
 
+class PartnerOrderHistory(db.Model):
+    """What the at-risk rule needs of a partner's stock orders, as of one day: a memo of
+    partners.signals.order_history, exact because it is thrown away whenever it could differ.
+
+    The rule's inputs depend only on the day and the partner's order totals, so the memo holds
+    the day it was worked out for (``as_of``; another day reads it as missing) and
+    ``generation``, which partners.order_totals moves in the same transaction as every change
+    of the partner's totals (a recorded order, a rebuild). A memo is only written over the
+    generation it was read with, so one worked out while an order was being recorded is never
+    kept.
+    """
+
+    __tablename__ = "partner_order_history"
+
+    partner_id: Mapped[int] = mapped_column(ForeignKey("partner.id"), primary_key=True)
+    generation: Mapped[int] = mapped_column(default=0)
+    as_of: Mapped[date | None]
+    last_90_days_cents: Mapped[int | None] = mapped_column(BigInteger)
+    last_12_months_cents: Mapped[int | None] = mapped_column(BigInteger)
+    last_order: Mapped[date | None]
+    # Twice the usual interval between order days (the median gap: a whole or half day), None
+    # with fewer than three order days.
+    usual_interval_halves: Mapped[int | None]
+
+
 class Setting(db.Model):
     """Thresholds an admin edits (price-only signals, special-price attainment rule, ...)."""
 

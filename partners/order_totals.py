@@ -13,10 +13,17 @@ from __future__ import annotations
 
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import BigInteger, cast, delete, distinct, func, insert, select
+from sqlalchemy import BigInteger, cast, delete, distinct, func, insert, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app import db
-from partners.models import Partner, StockOrder, StockOrderLine, StockOrderTotal
+from partners.models import (
+    Partner,
+    PartnerOrderHistory,
+    StockOrder,
+    StockOrderLine,
+    StockOrderTotal,
+)
 
 CENT = Decimal("0.01")
 
@@ -76,12 +83,37 @@ def add_order(order: StockOrder) -> StockOrderTotal:
             amount_cents=0,
         )
         db.session.add(total)
+    forget_order_history([order.partner_id])
     total.orders += 1
     total.lines += len(order.lines)
     total.quantity += sum(line.quantity for line in order.lines)
     total.amount_cents += sum(line.quantity * to_cents(line.unit_price) for line in order.lines)
     db.session.flush()
     return total
+
+
+def forget_order_history(partner_ids: list[int] | None = None) -> None:
+    """Move on the generation of these partners' at-risk memos (all partners when None), so
+    none worked out from their totals before this transaction is used or written again. A
+    missing memo row is created, so a memo being worked out right now cannot be inserted."""
+    memo = PartnerOrderHistory.__table__
+    if partner_ids is not None and len(partner_ids) == 1:
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        stmt = dialect.insert(memo).values(partner_id=partner_ids[0], generation=1)
+        db.session.execute(
+            stmt.on_conflict_do_update(
+                index_elements=[memo.c.partner_id],
+                set_={"generation": memo.c.generation + 1, "as_of": None},
+            )
+        )
+        return
+    moved = update(memo).values(generation=memo.c.generation + 1, as_of=None)
+    missing = select(Partner.id, 1).where(Partner.id.not_in(select(memo.c.partner_id)))
+    if partner_ids is not None:
+        moved = moved.where(memo.c.partner_id.in_(partner_ids))
+        missing = missing.where(Partner.id.in_(partner_ids))
+    db.session.execute(moved)
+    db.session.execute(insert(memo).from_select(["partner_id", "generation"], missing))
 
 
 def totals_from_lines(partner_ids: list[int] | None = None):
@@ -141,6 +173,7 @@ def rebuild_order_totals(partner_ids: list[int] | None = None) -> int:
     db.session.execute(
         insert(table).from_select(list(TOTAL_COLUMNS), totals_from_lines(partner_ids))
     )
+    forget_order_history(partner_ids)
     stmt = select(func.count()).select_from(table)
     if partner_ids is not None:
         stmt = stmt.where(table.c.partner_id.in_(partner_ids))

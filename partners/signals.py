@@ -15,12 +15,13 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from flask_babel import lazy_gettext as _l
 from flask_babel.speaklater import LazyString
-from sqlalchemy import case, func, select
+from sqlalchemy import bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from app import db
 from i18n import money, percent
-from partners.models import StockOrderTotal
-from partners.order_totals import from_cents
+from partners.models import PartnerOrderHistory, StockOrderTotal
+from partners.order_totals import from_cents, to_cents
 
 RATIO = Decimal("0.0001")
 
@@ -181,6 +182,11 @@ def gap_counts(order_dates: list[date]) -> dict[int, int]:
     return dict(Counter((b - a).days for a, b in zip(dates, dates[1:], strict=False)))
 
 
+def usual_interval_of(gaps: dict[int, int]) -> float | int | None:
+    """The usual interval between order days: the median gap, known from three order days."""
+    return median_of_counts(gaps) if sum(gaps.values()) >= 2 else None
+
+
 def at_risk(
     *,
     today: date,
@@ -191,6 +197,7 @@ def at_risk(
     order_dates: list[date] | None = None,
     last_order: date | None = None,
     gaps: dict[int, int] | None = None,
+    usual_interval: float | int | None = None,
 ) -> AtRiskResult:
     """Flag a partner whose ordering is slipping.
 
@@ -200,12 +207,14 @@ def at_risk(
       between its orders (at least three orders needed to know what is usual).
 
     The order days come either as ``order_dates`` or, as stored totals give them, as the last
-    order day and the counted gaps between consecutive order days (``gap_counts``).
+    order day and the counted gaps between consecutive order days (``gap_counts``), or as the
+    last order day and the usual interval already worked out (``usual_interval``, the memos).
     """
     if order_dates is not None:
         last_order = max(order_dates, default=None)
         gaps = gap_counts(order_dates)
-    gaps = gaps or {}
+    if gaps is not None:
+        usual_interval = usual_interval_of(gaps)
     reasons = []
     average_90 = (Decimal(last_12_months) * Decimal(90) / Decimal(365)).quantize(Decimal("0.01"))
     if last_12_months > 0 and Decimal(last_90_days) < average_90 * drop_ratio:
@@ -218,10 +227,9 @@ def at_risk(
                 average=LazyString(money, average_90),
             )
         )
-    usual = None
+    usual = usual_interval
     since_last = (today - last_order).days if last_order is not None else None
-    if sum(gaps.values()) >= 2:  # three order days or more
-        usual = median_of_counts(gaps)
+    if usual is not None:
         if since_last is not None and since_last > 1.5 * usual:
             reasons.append(
                 _l(
@@ -252,6 +260,7 @@ class OrderHistory:
     last_order: date | None = None
     gaps: dict[int, int] = field(default_factory=dict)
     monthly: dict[str, Decimal] = field(default_factory=dict)
+    usual_interval: float | int | None = None  # from a memo, which keeps it instead of the gaps
 
 
 WHOLE_CHANNEL = 500  # more partners than this: read every partner's rows, keep the listed ones
@@ -326,19 +335,121 @@ def order_history(
     return history
 
 
+def _to_halves(usual: float | int | None) -> int | None:
+    return None if usual is None else int(usual * 2)
+
+
+def _from_halves(halves: int | None) -> float | int | None:
+    """The usual interval back from twice its value (the median of whole days is whole or a
+    half: the rule and its evidence read 30 and 30.0 alike)."""
+    if halves is None:
+        return None
+    return halves // 2 if halves % 2 == 0 else halves / 2
+
+
+def remembered_order_history(partner_ids: list[int], today: date) -> dict[int, OrderHistory]:
+    """order_history without the monthly amounts, from the memos of ``today``
+    (PartnerOrderHistory); the partners without one get it worked out in one grouped query and
+    remembered, each only over the generation it was read with (an order recorded meanwhile
+    moved it: that memo is not written). Writes: the caller commits."""
+    if not partner_ids:
+        return {}
+    memo = PartnerOrderHistory.__table__
+    stmt = select(
+        memo.c.partner_id,
+        memo.c.generation,
+        memo.c.as_of,
+        memo.c.last_90_days_cents,
+        memo.c.last_12_months_cents,
+        memo.c.last_order,
+        memo.c.usual_interval_halves,
+    )
+    if len(partner_ids) <= WHOLE_CHANNEL:
+        stmt = stmt.where(memo.c.partner_id.in_(partner_ids))
+    rows = {row.partner_id: row for row in db.session.execute(stmt)}
+    history: dict[int, OrderHistory] = {}
+    stale: dict[int, int | None] = {}  # partner → the generation read (None: no memo row)
+    for pid in partner_ids:
+        row = rows.get(pid)
+        if row is not None and row.as_of == today:
+            history[pid] = OrderHistory(
+                last_90_days=from_cents(row.last_90_days_cents),
+                last_12_months=from_cents(row.last_12_months_cents),
+                last_order=row.last_order,
+                usual_interval=_from_halves(row.usual_interval_halves),
+            )
+        else:
+            stale[pid] = None if row is None else row.generation
+    if not stale:
+        return history
+    worked_out = order_history(list(stale), today, with_monthly=False)
+    columns = {
+        "as_of": bindparam("m_as_of"),
+        "last_90_days_cents": bindparam("m_last_90"),
+        "last_12_months_cents": bindparam("m_last_12"),
+        "last_order": bindparam("m_last_order"),
+        "usual_interval_halves": bindparam("m_usual"),
+    }
+    updates, inserts = [], []
+    for pid, entry in worked_out.items():
+        values = {
+            "m_as_of": today,
+            "m_last_90": to_cents(entry.last_90_days),
+            "m_last_12": to_cents(entry.last_12_months),
+            "m_last_order": entry.last_order,
+            "m_usual": _to_halves(usual_interval_of(entry.gaps)),
+        }
+        if stale[pid] is None:
+            inserts.append(
+                {"partner_id": pid, "generation": 0}
+                | {column: values[param.key] for column, param in columns.items()}
+            )
+        else:
+            updates.append({"m_partner": pid, "m_generation": stale[pid], **values})
+    if updates:
+        db.session.execute(
+            update(memo)
+            .where(
+                memo.c.partner_id == bindparam("m_partner"),
+                memo.c.generation == bindparam("m_generation"),
+            )
+            .values(**columns),
+            updates,
+        )
+    if inserts:
+        dialect = postgresql if db.session.get_bind().dialect.name == "postgresql" else sqlite
+        db.session.execute(
+            dialect.insert(memo).on_conflict_do_nothing(index_elements=[memo.c.partner_id]),
+            inserts,
+        )
+    history.update(worked_out)
+    return history
+
+
 def at_risk_for(
-    partner_ids: list[int], today: date, drop_ratio: Decimal, *, with_monthly: bool = True
+    partner_ids: list[int],
+    today: date,
+    drop_ratio: Decimal,
+    *,
+    with_monthly: bool = True,
+    remembered: bool = False,
 ) -> dict[int, AtRiskResult]:
     """The at-risk rule for many partners from grouped queries of their stored order totals;
-    ``with_monthly=False`` leaves the monthly amounts out of the evidence (whole channels)."""
-    history = order_history(partner_ids, today, with_monthly=with_monthly)
+    ``with_monthly=False`` leaves the monthly amounts out of the evidence (whole channels), and
+    ``remembered`` (without the monthly amounts) reads and writes the day's memos (the caller
+    commits)."""
+    if remembered and not with_monthly:
+        history = remembered_order_history(partner_ids, today)
+    else:
+        history = order_history(partner_ids, today, with_monthly=with_monthly)
     return {
         partner_id: at_risk(
             today=today,
             last_90_days=entry.last_90_days,
             last_12_months=entry.last_12_months,
             last_order=entry.last_order,
-            gaps=entry.gaps,
+            gaps=entry.gaps or None,
+            usual_interval=entry.usual_interval,
             monthly=entry.monthly,
             drop_ratio=drop_ratio,
         )

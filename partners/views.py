@@ -17,7 +17,7 @@ from accounts.access import role_required
 from accounts.audit import ACTION_LABELS, FIELD_LABELS, record_audit, register_audit_labels
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, AuditLog, User
 from app import db
-from partners.cli import refresh_order_totals_command
+from partners.cli import refresh_order_totals_command, remember_at_risk_command
 from partners.commitments import (
     CommitmentError,
     CommitmentLineInput,
@@ -55,6 +55,7 @@ from partners.tiers import annualised, propose_tier
 
 bp = Blueprint("partners", __name__)
 bp.cli.add_command(refresh_order_totals_command)  # flask partners refresh-order-totals
+bp.cli.add_command(remember_at_risk_command)  # flask partners remember-at-risk
 register_audit_labels(
     values={"tier": TIERS, "status": PARTNER_STATUSES, "partner_type": PARTNER_TYPES}
 )

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import random
 from collections import defaultdict
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -232,3 +232,96 @@ def test_migration_fills_the_totals_from_existing_orders(fresh_database_url):  #
         assert stored_totals() == migrated
         db.session.remove()
         db.engine.dispose()
+
+
+@pytest.mark.parametrize("whole_channel", [500, 1])  # 1: the whole-channel reading path
+def test_at_risk_memos_equal_the_rule_and_are_forgotten_when_orders_change(
+    app, make_partner, make_product, monkeypatch, whole_channel
+):
+    """The dashboards' at-risk memos (PartnerOrderHistory) give the rule's own results, are
+    read instead of the totals once written, and are never used or kept across an order."""
+    from partners import signals
+    from partners.models import PartnerOrderHistory
+    from partners.order_totals import forget_order_history
+
+    monkeypatch.setattr(signals, "WHOLE_CHANNEL", whole_channel)
+    rng = random.Random(7)
+    product = make_product()
+    partners = [make_partner() for _ in range(6)]
+    for index, partner in enumerate(partners[1:]):  # the first has never ordered
+        step = 3 + index * 9
+        silent = rng.choice([0, 60, 150])
+        for _ in range(rng.randint(2, 20)):
+            day = TODAY - timedelta(days=silent + rng.randint(0, 400 // step) * step)
+            record(partner, product, day, (rng.randint(1, 9), f"{rng.randint(100, 99999)}.25"))
+    db.session.commit()
+    ids = [p.id for p in partners]
+    drop = D("0.5")
+
+    def results(day=TODAY, remembered=False):
+        got = at_risk_for(ids, day, drop, with_monthly=False, remembered=remembered)
+        db.session.commit()
+        return {p: (r.flagged, [str(x) for x in r.reasons], r.evidence) for p, r in got.items()}
+
+    def memos():
+        db.session.expire_all()
+        return {m.partner_id: m for m in db.session.scalars(select(PartnerOrderHistory))}
+
+    live = results()
+    assert {flagged for flagged, _, _ in live.values()} == {True, False}
+    assert results(remembered=True) == live
+    assert {m.as_of for m in memos().values()} == {TODAY} and len(memos()) == len(ids)
+
+    def not_called(*args, **kwargs):
+        raise AssertionError("read from the totals although the memos are there")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(signals, "order_history", not_called)
+        assert results(remembered=True) == live
+
+    ordering, quiet = partners[0], partners[1]
+    record(ordering, product, TODAY, (3, "123.45"))
+    db.session.commit()
+    kept = memos()
+    assert kept[ordering.id].as_of is None and kept[quiet.id].as_of == TODAY
+    live = results()
+    assert live[ordering.id][2]["last_90_days"] == "370.35"
+    assert results(remembered=True) == live
+
+    tomorrow = TODAY + timedelta(days=1)  # another day: every memo is worked out again
+    assert results(tomorrow, remembered=True) == results(tomorrow)
+    assert {m.as_of for m in memos().values()} == {tomorrow}
+
+    # An order recorded while the memos are being worked out: that partner's is not kept.
+    later = TODAY + timedelta(days=2)
+    worked_out = signals.order_history
+
+    def with_an_order_meanwhile(*args, **kwargs):
+        found = worked_out(*args, **kwargs)
+        forget_order_history([quiet.id])
+        return found
+
+    with monkeypatch.context() as patched:
+        patched.setattr(signals, "order_history", with_an_order_meanwhile)
+        assert results(later, remembered=True) == results(later)
+    kept = memos()
+    assert kept[quiet.id].as_of is None
+    assert {m.as_of for p, m in kept.items() if p != quiet.id} == {later}
+
+    rebuild_order_totals()  # a rebuild forgets every memo
+    db.session.commit()
+    assert {m.as_of for m in memos().values()} == {None}
+
+
+def test_remember_at_risk_command_writes_todays_memos(ordering, runner):
+    from zoneinfo import ZoneInfo
+
+    from partners.models import PartnerOrderHistory
+
+    result = runner.invoke(args=["partners", "remember-at-risk"])
+    assert result.exit_code == 0, result.output
+    assert "ready for 2 partner(s)" in result.output
+    db.session.expire_all()
+    memos = db.session.scalars(select(PartnerOrderHistory)).all()
+    vendor_today = datetime.now(tz=ZoneInfo("Asia/Shanghai")).date()
+    assert len(memos) == 2 and {m.as_of for m in memos} == {vendor_today}
