@@ -21,7 +21,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from decimal import Decimal
 
-from sqlalchemy import and_, func, select, text
+from sqlalchemy import select, text
 from werkzeug.security import generate_password_hash
 
 from accounts.models import ADMIN, MANAGER, utcnow
@@ -451,41 +451,17 @@ def time_page(app, data: Dataset, pages: list[int], result: Result) -> None:
 
 
 def explain(pdata: PartnerData, kind: str, result: Result) -> None:
-    """Plans of the grouped queries for one page (copies of the statements, real values)."""
-    from partners.commitments import current_commitments
-    from partners.models import StockCommitment, StockOrderTotal
+    """Plans of the grouped queries for one page (the statements the code runs, real values)."""
+    from partners.commitments import current_commitments, ordered_in_commitments_query
+    from partners.signals import order_history_query
 
     ids = _page_ids(3)
     today = pdata.today
-    total = StockOrderTotal
-    history = (
-        select(
-            total.partner_id,
-            total.gap_days,
-            func.count(),
-            func.min(total.order_date),
-            func.max(total.order_date),
-            func.sum(total.amount_cents),
-        )
-        .where(total.partner_id.in_(ids), total.order_date > today - timedelta(365))
-        .group_by(total.partner_id, total.gap_days)
-    )
+    history = order_history_query(ids, today)
     result.plans.append(f"    order_history (at_risk_for)\n{_explain(history, kind)}")
     commitments = current_commitments(ids, today)
     if commitments:
-        ordered = (
-            select(StockCommitment.partner_id, func.sum(total.amount_cents))
-            .join(
-                total,
-                and_(
-                    total.partner_id == StockCommitment.partner_id,
-                    total.order_date >= StockCommitment.period_start,
-                    total.order_date <= StockCommitment.period_end,
-                ),
-            )
-            .where(StockCommitment.id.in_([c.id for c in commitments.values()]))
-            .group_by(StockCommitment.partner_id)
-        )
+        ordered = ordered_in_commitments_query(list(commitments.values()))
         result.plans.append(
             f"    attainments, ordered ({len(commitments)} commitments)\n{_explain(ordered, kind)}"
         )

@@ -20,13 +20,14 @@ from collections import defaultdict
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
 
-from sqlalchemy import BigInteger, cast, delete, event, func, insert, inspect, select
+from sqlalchemy import BigInteger, cast, event, func, inspect, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from app import db
 from deals.models import APPROVED, CHANNEL, OPEN_STATUSES, Deal, PartnerPipeline
 from partners.models import Partner
+from partners.order_totals import replace_partner_rows
 
 TRACKED = ("kind", "partner_id", "status", "stage", "estimated_value")
 
@@ -144,22 +145,12 @@ def pipeline_from_deals(partner_ids: list[int] | None = None):
 def rebuild_pipeline(partner_ids: list[int] | None = None) -> int:
     """Recompute the stored pipeline of these partners (all when None) from their deals, in one
     INSERT ... SELECT ... GROUP BY; returns the number of rows. The caller commits."""
-    table = PartnerPipeline.__table__
-    cleared = delete(table)
-    if partner_ids is not None:
-        if not partner_ids:
-            return 0
-        cleared = cleared.where(table.c.partner_id.in_(partner_ids))
-    db.session.execute(cleared)
-    db.session.execute(
-        insert(table).from_select(
-            ["partner_id", "stage", "deals", "value_cents"], pipeline_from_deals(partner_ids)
-        )
+    return replace_partner_rows(
+        PartnerPipeline.__table__,
+        ["partner_id", "stage", "deals", "value_cents"],
+        pipeline_from_deals(partner_ids),
+        partner_ids,
     )
-    stmt = select(func.count()).select_from(table)
-    if partner_ids is not None:
-        stmt = stmt.where(table.c.partner_id.in_(partner_ids))
-    return db.session.scalar(stmt)
 
 
 def open_pipeline(partners, now: datetime) -> dict[tuple[str, str], tuple[int, int]]:

@@ -203,7 +203,7 @@ def record_deal_event(
         deal,
         before={"status": before},
         after={"status": deal.status, **({"note": note} if note else {})},
-        summary=f"{deal.project_name} ({action})",
+        summary=deal.project_name,  # the action has its own column, in the reader's language
         user_id=user.id if user else None,
     )
     if deal.kind == CHANNEL and deal.partner_id is not None:

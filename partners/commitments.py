@@ -133,8 +133,14 @@ def ordered_in_commitments(commitments: list[StockCommitment]) -> dict[int, Deci
     the stored day totals in one query joining them to the commitments."""
     if not commitments:
         return {}
+    rows = db.session.execute(ordered_in_commitments_query(commitments))
+    return {partner_id: from_cents(cents) for partner_id, cents in rows}
+
+
+def ordered_in_commitments_query(commitments: list[StockCommitment]):
+    """The SELECT of ordered_in_commitments: (partner id, cents) per commitment's period."""
     total = StockOrderTotal
-    rows = db.session.execute(
+    return (
         select(StockCommitment.partner_id, func.sum(total.amount_cents))
         .join(
             total,
@@ -147,7 +153,6 @@ def ordered_in_commitments(commitments: list[StockCommitment]) -> dict[int, Deci
         .where(StockCommitment.id.in_([c.id for c in commitments]))
         .group_by(StockCommitment.partner_id)
     )
-    return {partner_id: from_cents(cents) for partner_id, cents in rows}
 
 
 def attainments(

@@ -160,21 +160,32 @@ TOTAL_COLUMNS = (
 )
 
 
-def rebuild_order_totals(partner_ids: list[int] | None = None) -> int:
-    """Recompute the totals of these partners (all when None) from their order lines, in one
-    INSERT ... SELECT ... GROUP BY; returns the number of day rows. The caller commits."""
-    table = StockOrderTotal.__table__
+def replace_partner_rows(table, columns: list[str], rows, partner_ids: list[int] | None) -> int:
+    """Replace a stored aggregate's rows of these partners (all when None) by the rows of the
+    SELECT ``rows`` (an INSERT ... SELECT); returns how many rows the partners now have. Used
+    by the rebuilds of every per-partner aggregate. The caller commits."""
     cleared = delete(table)
     if partner_ids is not None:
         if not partner_ids:
             return 0
         cleared = cleared.where(table.c.partner_id.in_(partner_ids))
     db.session.execute(cleared)
-    db.session.execute(
-        insert(table).from_select(list(TOTAL_COLUMNS), totals_from_lines(partner_ids))
-    )
-    forget_order_history(partner_ids)
+    db.session.execute(insert(table).from_select(columns, rows))
     stmt = select(func.count()).select_from(table)
     if partner_ids is not None:
         stmt = stmt.where(table.c.partner_id.in_(partner_ids))
     return db.session.scalar(stmt)
+
+
+def rebuild_order_totals(partner_ids: list[int] | None = None) -> int:
+    """Recompute the totals of these partners (all when None) from their order lines, in one
+    INSERT ... SELECT ... GROUP BY; returns the number of day rows. The caller commits."""
+    count = replace_partner_rows(
+        StockOrderTotal.__table__,
+        list(TOTAL_COLUMNS),
+        totals_from_lines(partner_ids),
+        partner_ids,
+    )
+    if partner_ids is None or partner_ids:
+        forget_order_history(partner_ids)
+    return count

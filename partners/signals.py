@@ -266,6 +266,34 @@ class OrderHistory:
 WHOLE_CHANNEL = 500  # more partners than this: read every partner's rows, keep the listed ones
 
 
+def _order_window(partner_ids: list[int], since: date) -> list:
+    total = StockOrderTotal
+    in_window = [total.order_date > since]
+    if len(partner_ids) <= WHOLE_CHANNEL:  # else 2,000 bound parameters cost more than rows
+        in_window.append(total.partner_id.in_(partner_ids))
+    return in_window
+
+
+def order_history_query(partner_ids: list[int], today: date):
+    """The grouped SELECT of order_history: per partner and gap between order days, the days,
+    first and last day, 12-month and 90-day cents of the 365 days before ``today``."""
+    total = StockOrderTotal
+    recent = today - timedelta(days=90)
+    return (
+        select(
+            total.partner_id,
+            total.gap_days,
+            func.count(),
+            func.min(total.order_date),
+            func.max(total.order_date),
+            func.sum(total.amount_cents),
+            func.sum(case((total.order_date > recent, total.amount_cents), else_=0)),
+        )
+        .where(*_order_window(partner_ids, today - timedelta(days=365)))
+        .group_by(total.partner_id, total.gap_days)
+    )
+
+
 def order_history(
     partner_ids: list[int], today: date, *, with_monthly: bool = True
 ) -> dict[int, OrderHistory]:
@@ -278,28 +306,13 @@ def order_history(
         return {}
     total = StockOrderTotal
     since = today - timedelta(days=365)
-    recent = today - timedelta(days=90)
     months = months_back(today, 12)
     history = {
         pid: OrderHistory(monthly=dict.fromkeys(months, Decimal(0)) if with_monthly else {})
         for pid in partner_ids
     }
-    in_window = [total.order_date > since]
-    if len(partner_ids) <= WHOLE_CHANNEL:  # else 2,000 bound parameters cost more than rows
-        in_window.append(total.partner_id.in_(partner_ids))
-    grouped = (
-        select(
-            total.partner_id,
-            total.gap_days,
-            func.count(),
-            func.min(total.order_date),
-            func.max(total.order_date),
-            func.sum(total.amount_cents),
-            func.sum(case((total.order_date > recent, total.amount_cents), else_=0)),
-        )
-        .where(*in_window)
-        .group_by(total.partner_id, total.gap_days)
-    )
+    in_window = _order_window(partner_ids, since)
+    grouped = order_history_query(partner_ids, today)
     first_days: dict[int, tuple[date, int | None]] = {}
     year_cents: dict[int, int] = {}
     recent_cents: dict[int, int] = {}
