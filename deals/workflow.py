@@ -387,10 +387,13 @@ def approve_deal(deal: Deal, user: User, expected_version: int | None, note: str
         raise DealError(_("Decide each special price request before approving the deal."))
     settle_approved_prices(deal)
     partner = db.session.get(Partner, deal.partner_id)
+    # Read before the deal changes: loading the policy autoflushes, and a flush between the
+    # assignments would write the deal twice (its version moving by two).
+    protection_days = partner.tier_policy.protection_days
     now = utcnow()
     deal.status = APPROVED
     deal.decided_at = now
-    deal.protection_expires_at = now + timedelta(days=partner.tier_policy.protection_days)
+    deal.protection_expires_at = now + timedelta(days=protection_days)
     db.session.flush()
     record_deal_event(deal, user, "approved", before, note)
     notices.notify_partner(

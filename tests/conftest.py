@@ -80,6 +80,11 @@ def app(database_url, app_config):
         _seed_tier_policies()
         db.session.commit()
         yield app
+        # Emails go out on the app's own threads after each commit: let them finish before the
+        # tables are emptied, so none writes into the next test's rows.
+        from notifications.mail import wait_for_emails
+
+        wait_for_emails(app)
         db.session.remove()
         _empty_tables()
         db.engine.dispose()
