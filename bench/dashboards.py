@@ -39,7 +39,13 @@ from sqlalchemy import text
 
 from app import create_app, db
 from bench.conflicts import percentile
-from bench.seed_data import BATCH, BENCH_PASSWORD, Dataset, _completed
+from bench.seed_data import (
+    BENCH_PASSWORD,
+    Dataset,
+    bulk_load,
+    fill_order_totals,
+    fill_partner_stats,
+)
 
 TARGET_MS = 300.0
 DEALS_PARTNERS = 300  # partners of the deals data set (bench.seed_data.PARTNERS)
@@ -144,109 +150,14 @@ def generate(args) -> Dataset:
 
 def load(data: Dataset, log=print) -> dict[str, float]:
     """Schema, then bulk inserts (indexes of the big tables built afterwards), the stored
-    stock-order day totals and deal statistics as `flask partners refresh-order-totals` and
-    `flask deals refresh-stats` fill them, then ANALYZE."""
-    from deals.partner_stats import refresh_partner_stats
-    from deals.pipeline import rebuild_pipeline
-    from partners.order_totals import rebuild_order_totals
+    stock-order day totals, deal statistics and open pipeline as the refresh commands fill
+    them, then ANALYZE."""
 
-    timings: dict[str, float] = {}
-    engine = db.engine
-    dialect = engine.dialect.name
-    db.drop_all()
-    db.create_all()
-    tables = db.metadata.tables
-    big_indexes = [ix for name in BIG_TABLES for ix in tables[name].indexes]
-    t = time.perf_counter()
-    with engine.begin() as conn:
-        for index in big_indexes:
-            index.drop(conn)
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        if dialect == "postgresql":
-            cursor.execute("SET synchronous_commit = off")
-        else:
-            raw.execute("PRAGMA synchronous = OFF")
-            raw.execute("PRAGMA cache_size = -262144")
-        for name in LOAD_ORDER:
-            columns, rows = _completed(name, data)
-            table = tables[name.split(":")[0]]
-            started = time.perf_counter()
-            if dialect == "postgresql":
-                quoted = ", ".join(f'"{c}"' for c in columns)
-                with cursor.copy(f'COPY "{table.name}" ({quoted}) FROM STDIN') as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                stmt = table.insert().compile(dialect=engine.dialect, column_keys=columns)
-                processors = [
-                    table.c[c].type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
-                    for c in columns
-                ]
-                position = [columns.index(c) for c in stmt.positiontup]
-                sql = str(stmt)
-                for start in range(0, len(rows), BATCH):
-                    cursor.executemany(
-                        sql,
-                        [
-                            tuple(
-                                processors[i](row[i]) if processors[i] else row[i] for i in position
-                            )
-                            for row in rows[start : start + BATCH]
-                        ],
-                    )
-            raw.commit()
-            if len(rows) > 1000:
-                log(f"  {name}: {len(rows):,} rows in {time.perf_counter() - started:.1f} s")
-    finally:
-        raw.close()
-    timings["insert"] = time.perf_counter() - t
+    def fill(timings: dict[str, float], log) -> None:
+        fill_order_totals(timings, log)
+        fill_partner_stats(timings, log)
 
-    t = time.perf_counter()
-    with engine.begin() as conn:
-        if dialect == "postgresql":
-            conn.exec_driver_sql("SET maintenance_work_mem = '256MB'")
-        for index in big_indexes:
-            index.create(conn)
-    timings["indexes"] = time.perf_counter() - t
-    log(f"  indexes built in {timings['indexes']:.1f} s")
-
-    t = time.perf_counter()
-    rows = rebuild_order_totals()
-    db.session.commit()
-    timings["order_totals"] = time.perf_counter() - t
-    log(f"  order totals ({rows:,} partner-days) in {timings['order_totals']:.1f} s")
-
-    t = time.perf_counter()
-    ids = [row[0] for row in data.tables["partner"][1]]
-    for start in range(0, len(ids), 200):
-        refresh_partner_stats(ids[start : start + 200])
-    rows = rebuild_pipeline()
-    db.session.commit()
-    timings["partner_stats"] = time.perf_counter() - t
-    log(f"  partner statistics and pipeline ({rows:,} rows) in {timings['partner_stats']:.1f} s")
-
-    t = time.perf_counter()
-    if dialect == "postgresql":
-        with engine.begin() as conn:
-            for name in LOAD_ORDER:
-                if ":" not in name and "id" in tables[name].c:
-                    conn.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                            f"(SELECT coalesce(max(id), 1) FROM {name}))"
-                        )
-                    )
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-    else:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
-    timings["analyze"] = time.perf_counter() - t
-    log(f"  ANALYZE in {timings['analyze']:.1f} s")
-    engine.dispose()
-    return timings
+    return bulk_load(data, LOAD_ORDER, BIG_TABLES, fill=fill, drop_first=True, log=log)
 
 
 def _add_stored_tables(log=print) -> None:

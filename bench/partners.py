@@ -27,7 +27,7 @@ from werkzeug.security import generate_password_hash
 from accounts.models import ADMIN, MANAGER, utcnow
 from app import create_app, db
 from bench.conflicts import Target, _explain, percentile
-from bench.seed_data import BATCH, BENCH_PASSWORD, Dataset, _completed
+from bench.seed_data import BENCH_PASSWORD, Dataset, bulk_load, fill_order_totals
 from seed import PARTNER_SUFFIX, PARTNER_WORDS, PRODUCT_LINES, TIER_POLICIES, make_uscc
 from seed import REGIONS as SEED_REGIONS
 
@@ -280,100 +280,11 @@ def generate(partners: int, order_lines: int, seed: int) -> PartnerData:
     )
 
 
-# --- loading (as bench.seed_data.load, for these tables) -------------------------------------
+# --- loading ---------------------------------------------------------------------------------
 
 
 def load(data: Dataset, log=print) -> dict[str, float]:
-    from partners.order_totals import rebuild_order_totals
-
-    timings: dict[str, float] = {}
-    engine = db.engine
-    dialect = engine.dialect.name
-    db.create_all()
-    tables = db.metadata.tables
-    big_indexes = [ix for name in BIG_TABLES for ix in tables[name].indexes]
-    t = time.perf_counter()
-    with engine.begin() as conn:
-        for index in big_indexes:
-            index.drop(conn)
-    raw = engine.raw_connection()
-    try:
-        cursor = raw.cursor()
-        if dialect == "postgresql":
-            cursor.execute("SET synchronous_commit = off")
-        else:
-            raw.execute("PRAGMA synchronous = OFF")
-            raw.execute("PRAGMA cache_size = -262144")
-        for name in LOAD_ORDER:
-            columns, rows = _completed(name, data)
-            started = time.perf_counter()
-            if dialect == "postgresql":
-                quoted = ", ".join(f'"{c}"' for c in columns)
-                with cursor.copy(f'COPY "{name}" ({quoted}) FROM STDIN') as copy:
-                    for row in rows:
-                        copy.write_row(row)
-            else:
-                table = tables[name]
-                stmt = table.insert().compile(dialect=engine.dialect, column_keys=columns)
-                processors = [
-                    table.c[c].type.dialect_impl(engine.dialect).bind_processor(engine.dialect)
-                    for c in columns
-                ]
-                position = [columns.index(c) for c in stmt.positiontup]
-                sql = str(stmt)
-                for start in range(0, len(rows), BATCH):
-                    cursor.executemany(
-                        sql,
-                        [
-                            tuple(
-                                processors[i](row[i]) if processors[i] else row[i] for i in position
-                            )
-                            for row in rows[start : start + BATCH]
-                        ],
-                    )
-            raw.commit()
-            if len(rows) > 1000:
-                log(f"  {name}: {len(rows):,} rows in {time.perf_counter() - started:.1f} s")
-    finally:
-        raw.close()
-    timings["insert"] = time.perf_counter() - t
-
-    t = time.perf_counter()
-    with engine.begin() as conn:
-        if dialect == "postgresql":
-            conn.exec_driver_sql("SET maintenance_work_mem = '256MB'")
-        for index in big_indexes:
-            index.create(conn)
-    timings["indexes"] = time.perf_counter() - t
-    log(f"  indexes built in {timings['indexes']:.1f} s")
-
-    t = time.perf_counter()
-    rows = rebuild_order_totals()  # as `flask partners refresh-order-totals` does
-    db.session.commit()
-    timings["order_totals"] = time.perf_counter() - t
-    log(f"  order totals ({rows:,} partner-days) in {timings['order_totals']:.1f} s")
-
-    t = time.perf_counter()
-    if dialect == "postgresql":
-        with engine.begin() as conn:
-            for name in LOAD_ORDER:
-                if "id" in tables[name].c:
-                    conn.execute(
-                        text(
-                            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                            f"(SELECT coalesce(max(id), 1) FROM {name}))"
-                        )
-                    )
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            conn.exec_driver_sql("VACUUM ANALYZE")
-    else:
-        with engine.begin() as conn:
-            conn.exec_driver_sql("ANALYZE")
-    timings["analyze"] = time.perf_counter() - t
-    analyze = "VACUUM ANALYZE" if dialect == "postgresql" else "ANALYZE"
-    log(f"  {analyze} in {timings['analyze']:.1f} s")
-    engine.dispose()
-    return timings
+    return bulk_load(data, LOAD_ORDER, BIG_TABLES, fill=fill_order_totals, log=log)
 
 
 # --- measurements ---------------------------------------------------------------------------

@@ -437,22 +437,43 @@ _MODELS = (AuditLog, User, Partner, TierPolicy, Product, EndCustomer, Deal, Deal
 
 
 def load(data: Dataset, log=print) -> dict[str, float]:
-    """Create the schema and load the data set into the app's database; returns timings."""
+    """Create the schema and load the data set into the app's database; returns timings.
+
+    No ANALYZE on SQLite: the deals figures were measured with SQLite's default plans."""
+    return bulk_load(data, LOAD_ORDER, BIG_TABLES, fill=fill_partner_stats, analyze_sqlite=False)
+
+
+def bulk_load(
+    data: Dataset,
+    load_order: tuple[str, ...],
+    big_tables: tuple[str, ...],
+    *,
+    fill=None,
+    analyze_sqlite: bool = True,
+    drop_first: bool = False,
+    log=print,
+) -> dict[str, float]:
+    """The benchmarks' loader: schema, the tables of ``load_order`` in bulk (SQLite executemany,
+    PostgreSQL COPY; a name ``table:part`` loads a further part of ``table``) with the indexes
+    of ``big_tables`` built afterwards, then ``fill(timings, log)`` for the stored aggregates a
+    bulk load goes around, then the id sequences and ANALYZE. Returns timings."""
     timings: dict[str, float] = {}
     engine = db.engine
     dialect = engine.dialect.name
+    if drop_first:
+        db.drop_all()
     db.create_all()
     tables = db.metadata.tables
-    big_indexes = [ix for name in BIG_TABLES for ix in tables[name].indexes]
+    big_indexes = [ix for name in big_tables for ix in tables[name].indexes]
 
     t = time.perf_counter()
     with engine.begin() as conn:
         for index in big_indexes:
             index.drop(conn)
     if dialect == "postgresql":
-        _copy_postgresql(data, log)
+        _copy_postgresql(data, load_order, log)
     else:
-        _insert_sqlite(data, log)
+        _insert_sqlite(data, load_order, log)
     timings["insert"] = time.perf_counter() - t
 
     t = time.perf_counter()
@@ -464,37 +485,60 @@ def load(data: Dataset, log=print) -> dict[str, float]:
     timings["indexes"] = time.perf_counter() - t
     log(f"  indexes built in {timings['indexes']:.1f} s")
 
-    # The price-only statistics the pages read are kept current by the workflow; a bulk load
-    # fills them the way `flask deals refresh-stats` does.
-    t = time.perf_counter()
-    from deals.partner_stats import refresh_partner_stats
-    from partners.models import Partner
-
-    ids = list(db.session.scalars(select(Partner.id)))
-    for start in range(0, len(ids), 200):
-        refresh_partner_stats(ids[start : start + 200])
-    db.session.commit()
-    timings["partner_stats"] = time.perf_counter() - t
-    log(f"  partner statistics in {timings['partner_stats']:.1f} s")
+    if fill is not None:
+        fill(timings, log)
 
     t = time.perf_counter()
     if dialect == "postgresql":
         with engine.begin() as conn:
-            for name in LOAD_ORDER:
+            for name in load_order:
                 if ":" not in name and "id" in tables[name].c:
                     conn.execute(
                         text(
                             f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                            f"(SELECT max(id) FROM {name}))"
+                            f"(SELECT coalesce(max(id), 1) FROM {name}))"
                         )
                     )
         # ANALYZE cannot run inside a transaction block.
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
             conn.exec_driver_sql("VACUUM ANALYZE")
+    elif analyze_sqlite:
+        with engine.begin() as conn:
+            conn.exec_driver_sql("ANALYZE")
+    if dialect == "postgresql" or analyze_sqlite:
         timings["analyze"] = time.perf_counter() - t
-        log(f"  VACUUM ANALYZE in {timings['analyze']:.1f} s")
+        analyze = "VACUUM ANALYZE" if dialect == "postgresql" else "ANALYZE"
+        log(f"  {analyze} in {timings['analyze']:.1f} s")
     engine.dispose()  # the measurements start from fresh connections with default settings
     return timings
+
+
+def fill_partner_stats(timings: dict[str, float], log=print) -> None:
+    """The price-only statistics and the open pipeline the pages read are kept current by the
+    workflow; after a bulk load fill them as `flask deals refresh-stats` and
+    `flask deals refresh-pipeline` do."""
+    from deals.partner_stats import refresh_partner_stats
+    from deals.pipeline import rebuild_pipeline
+
+    t = time.perf_counter()
+    ids = list(db.session.scalars(select(Partner.id)))
+    for start in range(0, len(ids), 200):
+        refresh_partner_stats(ids[start : start + 200])
+    rows = rebuild_pipeline()
+    db.session.commit()
+    timings["partner_stats"] = time.perf_counter() - t
+    log(f"  partner statistics and pipeline ({rows:,} rows) in {timings['partner_stats']:.1f} s")
+
+
+def fill_order_totals(timings: dict[str, float], log=print) -> None:
+    """The stock-order day totals, as `flask partners refresh-order-totals` fills them."""
+    from partners.order_totals import rebuild_order_totals
+
+    t = time.perf_counter()
+    rows = rebuild_order_totals()
+    db.session.commit()
+    timings["order_totals"] = time.perf_counter() - t
+    log(f"  order totals ({rows:,} partner-days) in {timings['order_totals']:.1f} s")
 
 
 def _completed(name: str, data: Dataset) -> tuple[list[str], list[tuple]]:
@@ -523,13 +567,13 @@ def _completed(name: str, data: Dataset) -> tuple[list[str], list[tuple]]:
     return columns + extra, [row + tail for row in rows]
 
 
-def _insert_sqlite(data: Dataset, log) -> None:
+def _insert_sqlite(data: Dataset, load_order: tuple[str, ...], log) -> None:
     raw = db.engine.raw_connection()
     try:
         # Loading only: the measurements use the app's own connections and settings.
         raw.execute("PRAGMA synchronous = OFF")
         raw.execute("PRAGMA cache_size = -262144")
-        for name in LOAD_ORDER:
+        for name in load_order:
             columns, rows = _completed(name, data)
             table = db.metadata.tables[name.split(":")[0]]
             t = time.perf_counter()
@@ -558,12 +602,12 @@ def _insert_sqlite(data: Dataset, log) -> None:
         raw.close()
 
 
-def _copy_postgresql(data: Dataset, log) -> None:
+def _copy_postgresql(data: Dataset, load_order: tuple[str, ...], log) -> None:
     raw = db.engine.raw_connection()
     try:
         cursor = raw.cursor()
         cursor.execute("SET synchronous_commit = off")
-        for name in LOAD_ORDER:
+        for name in load_order:
             columns, rows = _completed(name, data)
             t = time.perf_counter()
             quoted = ", ".join(f'"{c}"' for c in columns)
