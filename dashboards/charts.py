@@ -108,20 +108,20 @@ def bar_chart(
     values: Sequence[int | Decimal | float],
     *,
     formatter=None,
-    horizontal: bool = True,
     axis: str = "",
     width: int = 640,
 ) -> Markup:
-    """One series of bars, one per row of the table next to it, in the table's order."""
-    kind = pygal.HorizontalBar if horizontal else pygal.Bar
-    options = {"height": max(140, 40 + 34 * len(labels)) if horizontal else 300, "width": width}
-    labels, values = list(labels), list(values)
-    if horizontal:
-        options["margin_left"] = _label_margin(labels)
-        # pygal stacks horizontal bars from the bottom up; the table reads top down.
-        labels.reverse()
-        values.reverse()
-    chart = kind(**_config(title, **options))
+    """One series of horizontal bars, one per row of the table next to it, in the table's
+    order (pygal stacks them from the bottom up, so they are given reversed)."""
+    chart = pygal.HorizontalBar(
+        **_config(
+            title,
+            height=max(140, 40 + 34 * len(labels)),
+            width=width,
+            margin_left=_label_margin(labels),
+        )
+    )
+    labels, values = list(reversed(labels)), list(reversed(values))
     chart.x_labels = [str(label) for label in labels]
     if axis == "money":
         # Money in round units on the bars and the axis (¥29.7M, ¥2,968万): full figures
@@ -138,8 +138,6 @@ def grouped_bar_chart(
     description: str,
     labels: Sequence[str],
     series: Sequence[tuple[str, Sequence[int | Decimal | float]]],
-    *,
-    formatter=None,
 ) -> Markup:
     """Several series side by side (finance by tier), with a legend. Bars and axis show
     money in round units above each bar; the table below has the figures to the cent."""

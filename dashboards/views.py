@@ -22,7 +22,7 @@ from dashboards.services import (
     rep_dashboard,
 )
 from finance.statements import PeriodError, statement_period
-from i18n import money, number, percent
+from i18n import number, percent
 
 log = logging.getLogger(__name__)
 
@@ -33,26 +33,24 @@ def _counts_chart(title: str, description: str, rows) -> object:
     )
 
 
+def _amounts_chart(title: str, description: str, rows) -> object:
+    return bar_chart(
+        title, description, [r.label for r in rows], [r.amount for r in rows], axis="money"
+    )
+
+
 def _manager_context() -> dict:
     board = manager_dashboard(current_user)
-    tier_rows = board.pipeline_by_tier
-    stage_rows = board.pipeline_by_stage
     charts = {
-        "tier": bar_chart(
+        "tier": _amounts_chart(
             _("Open pipeline by tier"),
             _("Estimated value of open channel deals per partner tier; the table lists it."),
-            [r.label for r in tier_rows],
-            [r.amount for r in tier_rows],
-            formatter=money,
-            axis="money",
+            board.pipeline_by_tier,
         ),
-        "stage": bar_chart(
+        "stage": _amounts_chart(
             _("Open pipeline by buying stage"),
             _("Estimated value of open channel deals per buying stage; the table lists it."),
-            [r.label for r in stage_rows],
-            [r.amount for r in stage_rows],
-            formatter=money,
-            axis="money",
+            board.pipeline_by_stage,
         ),
         "attainment": bar_chart(
             _("Attainment against pro-rata"),
@@ -111,7 +109,6 @@ def _finance_context() -> dict:
             (_("Special-price discount"), [r.special_discount for r in board.tiers]),
             (_("Rebate"), [r.rebate for r in board.tiers]),
         ],
-        formatter=money,
     )
     quarter = (today.month - 1) // 3 + 1
     previous = f"{today.year}-Q{quarter - 1}" if quarter > 1 else f"{today.year - 1}-Q4"
