@@ -39,6 +39,7 @@ from sqlalchemy import text
 
 from app import create_app, db
 from bench.conflicts import percentile
+from bench.partners import BIG_TABLES as PARTNERS_BIG_TABLES
 from bench.seed_data import (
     BENCH_PASSWORD,
     Dataset,
@@ -46,6 +47,8 @@ from bench.seed_data import (
     fill_order_totals,
     fill_partner_stats,
 )
+from bench.seed_data import BIG_TABLES as DEALS_BIG_TABLES
+from bench.seed_data import LOAD_ORDER as DEALS_LOAD_ORDER
 
 TARGET_MS = 300.0
 DEALS_PARTNERS = 300  # partners of the deals data set (bench.seed_data.PARTNERS)
@@ -59,29 +62,14 @@ ROLES = (
     ("rep", "bench-rep1@example.com"),
     ("partner", f"bench-partner{PARTNER_USER_OF}@example.com"),
 )
-LOAD_ORDER = (
-    "tier_policy",
-    "user_account",
-    "partner",
-    "user_account:partners",
-    "product",
-    "end_customer",
-    "deal",
-    "deal_line",
-    "conflict",
+# The deals data set's tables, then the ordering history of the partners benchmark.
+LOAD_ORDER = DEALS_LOAD_ORDER + (
     "stock_commitment",
     "commitment_line",
     "stock_order",
     "stock_order_line",
 )
-BIG_TABLES = (
-    "end_customer",
-    "deal",
-    "deal_line",
-    "conflict",
-    "stock_order",
-    "stock_order_line",
-)
+BIG_TABLES = DEALS_BIG_TABLES + PARTNERS_BIG_TABLES
 
 
 # --- the data set ---------------------------------------------------------------------------------
