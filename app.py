@@ -51,6 +51,8 @@ class Config:
     ITEMS_PER_PAGE = 25
     # Deal approval SLA in working days (Monday to Friday).
     APPROVAL_SLA_WORKING_DAYS = 2
+    # The business calendar (periods, pro-rata, SLA days, protection dates): clock.vendor_today.
+    VENDOR_TIMEZONE = "Asia/Shanghai"
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None

@@ -165,7 +165,9 @@ FILTERS = {"money": money, "number": number, "percent": percent, "day": day, "mo
 
 def init_app(app: Flask) -> None:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LANGUAGE)
-    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", "Asia/Shanghai")
+    app.config.setdefault(
+        "BABEL_DEFAULT_TIMEZONE", app.config.get("VENDOR_TIMEZONE") or "Asia/Shanghai"
+    )
     # Only catalogues that exist: Flask-Babel keeps the plural rule of the last directory it
     # loads, and a missing one would bring back English's (Chinese ngettext then falls back).
     app.config.setdefault(

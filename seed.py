@@ -15,6 +15,7 @@ from stdnum.cn import uscc as uscc_rule
 
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, User
 from app import db
+from clock import vendor_today
 
 DEMO_PASSWORD = "demo1234"
 
@@ -265,7 +266,7 @@ def seed_demo(rng: random.Random | None = None) -> dict:
 
     tiers = ["gold"] * 6 + ["silver"] * 10 + ["registered"] * 14
     partners = []
-    today = date.today()
+    today = vendor_today()
     for index, tier in enumerate(tiers):
         region, division = REGIONS[index % len(REGIONS)]
         name = (
@@ -384,7 +385,7 @@ def seed_demo_orders(rng: random.Random, users: dict, partners: list) -> int:
     from partners.commitments import OrderLineInput, record_commitment, record_stock_order
     from pricing.models import Product
 
-    today = date.today()
+    today = vendor_today()
     products = db.session.scalars(select(Product).where(Product.active.is_(True))).all()
     manager = users["manager@example.com"]
     amounts = {"gold": Decimal("6000000"), "silver": Decimal("1200000")}
@@ -480,7 +481,7 @@ def seed_demo_deals(rng: random.Random, users: dict, partners: list, customers: 
         partner_users[partner.id] = user
     channel_customers = [c for c in customers if c.coverage == "channel"]
     named_accounts = [c for c in customers if c.coverage == "direct"]
-    today = date.today()
+    today = vendor_today()
 
     def deal_input(customer: EndCustomer, product_pool) -> DealInput:
         lines = []

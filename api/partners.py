@@ -21,6 +21,7 @@ from api.auth import api_roles_required, current_api_user
 from api.schemas import Errors, money
 from api.views import ALL_ROLES, _json_object, _unprocessable, bp
 from app import db
+from clock import vendor_today
 from partners.commitments import (
     CommitmentError,
     CommitmentLineInput,
@@ -153,7 +154,7 @@ def commitment_json(commitment: StockCommitment) -> dict:
 @api_roles_required(*PARTNER_READERS)
 def get_partner(partner_id: int):
     partner = _partner_for(current_api_user(), partner_id)
-    today = date.today()
+    today = vendor_today()
     ids = [partner.id]
     attained = attainments(ids, today).get(partner.id)
     price_only = current_app.extensions["price_only_signals"](ids, today)[partner.id]

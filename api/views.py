@@ -6,8 +6,6 @@ back on any error. Money goes out as strings with two decimals, errors as JSON.
 
 from __future__ import annotations
 
-from datetime import date
-
 from flask import Blueprint, abort, jsonify, request, url_for
 from sqlalchemy import or_, select
 from sqlalchemy.exc import IntegrityError
@@ -28,6 +26,7 @@ from api.schemas import (
     requested_skus,
 )
 from app import db
+from clock import vendor_today
 from deals.matching import compare_customer_names, name_search_key
 from deals.models import CHANNEL, Conflict, Deal, DealLine, EndCustomer
 from deals.registration_forms import MAX_LINES
@@ -259,7 +258,7 @@ def create_deal():
             data.new_customer = NewCustomerInput(
                 name=customer.name, uscc=uscc, region=customer.region, industry=customer.industry
             )
-    today = date.today()
+    today = vendor_today()
     if errors:
         # Answer every problem in one go: the rules' messages where the body was readable.
         for key, message in check_registration(data, today).items():

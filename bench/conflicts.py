@@ -20,7 +20,7 @@ import time
 import uuid
 from collections import Counter
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import timedelta
 from decimal import Decimal
 from pathlib import Path
 
@@ -31,6 +31,7 @@ from accounts.models import User, utcnow
 from app import _normalise_database_url, create_app, db
 from bench.names import name_variant
 from bench.seed_data import BENCH_PASSWORD, Dataset, load
+from clock import vendor_today
 from deals.matching import (
     LATIN_FUZZY_MIN_LENGTH,
     compare_customer_names,
@@ -205,7 +206,7 @@ def run_submissions(
     }
     partner_ids = list(data.partner_user_ids)
     users = {u.id: u for u in db.session.scalars(select(User).where(User.role == "partner"))}
-    today = date.today()
+    today = vendor_today()
     # A web worker's cache of normalised names starts empty.
     normalize_customer_name.cache_clear()
     profiler = cProfile.Profile() if profile else None

@@ -11,7 +11,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import and_, case, func, or_, select
@@ -19,6 +18,7 @@ from sqlalchemy.orm import selectinload
 
 from accounts.models import ADMIN, User
 from app import db
+from clock import vendor_now, vendor_tz
 from dashboards.labels import CONFLICT_LABELS, STAGE_LABELS, STATUS_LABELS, TIER_LABELS
 from deals.conflicts import conflicts_visible_to
 from deals.models import (
@@ -32,7 +32,6 @@ from deals.models import (
 )
 from deals.partner_stats import price_only_for
 from deals.pipeline import open_pipeline
-from deals.sla import DEFAULT_TIMEZONE
 from finance.statements import (
     StatementPeriod,
     StatementScope,
@@ -48,7 +47,6 @@ from partners.tiers import annualised
 
 CENT = Decimal("0.01")
 ZERO = Decimal("0.00")
-VENDOR_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 EXPIRY_WINDOW_DAYS = 30
 ATTAINMENT_ROWS = 10  # partners listed (most behind first); the counts cover them all
 FLAGGED_ROWS = 10
@@ -70,7 +68,7 @@ class GroupRow:
 
 def _effective_status():
     """Deal.effective_status in SQL: an approved deal past its protection reads as expired."""
-    now = datetime.now(tz=VENDOR_TZ)
+    now = vendor_now()
     return case(
         (
             and_(
@@ -86,8 +84,8 @@ def _effective_status():
 
 def month_start(now: datetime) -> datetime:
     """The first instant of the vendor's calendar month containing ``now``."""
-    local = now.astimezone(VENDOR_TZ)
-    return datetime.combine(local.date().replace(day=1), time(), VENDOR_TZ)
+    local = now.astimezone(vendor_tz())
+    return datetime.combine(local.date().replace(day=1), time(), vendor_tz())
 
 
 # --- channel manager and admin -----------------------------------------------------------------
@@ -219,8 +217,8 @@ def manager_partners(user: User) -> list[tuple[int, str, str]]:
 
 def manager_dashboard(user: User, now: datetime | None = None) -> ManagerDashboard:
     """The channel manager's dashboard over its partners; an admin's over all partners."""
-    now = now or datetime.now(tz=VENDOR_TZ)
-    today = now.astimezone(VENDOR_TZ).date()
+    now = now or vendor_now()
+    today = now.astimezone(vendor_tz()).date()
     partners = manager_partners(user)
     ids = [pid for pid, _name, _tier in partners]
     by_tier, by_stage = pipeline(user, now)
@@ -302,8 +300,8 @@ def deals_by_status(stmt_filter, statuses: dict[str, str] | None = None) -> list
 
 
 def partner_dashboard(partner: Partner, now: datetime | None = None) -> PartnerDashboard:
-    now = now or datetime.now(tz=VENDOR_TZ)
-    today = now.astimezone(VENDOR_TZ).date()
+    now = now or vendor_now()
+    today = now.astimezone(vendor_tz()).date()
     policies = {p.tier: p for p in db.session.scalars(select(TierPolicy))}
     position = TIER_ORDER.index(partner.tier)
     commitment = current_commitments([partner.id], today).get(partner.id)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from datetime import date
 
 from flask import render_template, request
 from flask_babel import gettext as _
@@ -12,6 +11,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP
 from app import db
+from clock import vendor_today
 from dashboards.charts import bar_chart, grouped_bar_chart
 from dashboards.labels import TIER_LABELS
 from dashboards.services import (
@@ -89,7 +89,7 @@ def _rep_context() -> dict:
 
 
 def _finance_context() -> dict:
-    today = date.today()
+    today = vendor_today()
     asked = (request.args.get("period") or "").strip()
     error = None
     try:

@@ -8,6 +8,7 @@ from decimal import Decimal
 from sqlalchemy import and_, case, delete, func, insert, literal, select
 
 from app import db
+from clock import vendor_today
 from deals.models import (
     CHANNEL,
     DRAFT,
@@ -244,7 +245,7 @@ def price_only_for(partner_ids: list[int], today: date | None = None) -> dict[in
     partner's deal changes and read here. Partners with the same statistics and commitment
     (most often: no deals yet) get the same result, worked out once.
     """
-    today = today or date.today()
+    today = today or vendor_today()
     settings = get_settings()
     stats = stored_stats(partner_ids)
     committed = current_commitments(partner_ids, today)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from datetime import date
 
 from flask import (
     Blueprint,
@@ -34,6 +33,7 @@ from wtforms import FieldList, FormField
 from accounts.access import role_required
 from accounts.models import ADMIN, MANAGER, PARTNER, REP, utcnow
 from app import db
+from clock import vendor_today
 from deals.matching import name_search_key
 from deals.models import (
     APPROVED,
@@ -282,7 +282,7 @@ def _save_form(state: FormState, save: Callable[[DealInput], Deal]) -> Deal | No
         state.general_errors.append(_("The form had expired. Check it and send it again."))
     if state.has_field_errors() or state.general_errors:
         # Show the rules' messages too, so every problem is answered in one go.
-        state.add_errors(check_registration(data, date.today()), only_where_none=True)
+        state.add_errors(check_registration(data, vendor_today()), only_where_none=True)
         return None
     try:
         deal = save(data)
@@ -357,7 +357,7 @@ def _registration_page(deal: Deal | None):
         saved = _save_form(
             state,
             lambda data: save_registration(
-                current_user, data, deal=deal, submit=submit, today=date.today()
+                current_user, data, deal=deal, submit=submit, today=vendor_today()
             ),
         )
         if saved is not None:
@@ -442,7 +442,7 @@ def new_direct_deal():
     state = FormState(form)
     if request.method == "POST":
         deal = _save_form(
-            state, lambda data: save_direct_deal(current_user, data, today=date.today())
+            state, lambda data: save_direct_deal(current_user, data, today=vendor_today())
         )
         if deal is not None:
             message = _("Direct deal created.")

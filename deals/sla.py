@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
-DEFAULT_TIMEZONE = "Asia/Shanghai"
+from clock import DEFAULT_TIMEZONE
 
 
 def add_working_days(start: datetime, days: int, tz: str = DEFAULT_TIMEZONE) -> datetime:

@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from accounts.audit import record_audit
 from accounts.models import ADMIN, MANAGER, User, utcnow
 from app import db
+from clock import vendor_today
 from deals.models import Deal, DealLine
 from i18n import percent
 from partners.commitments import attainments
@@ -63,7 +64,7 @@ def special_price_offer(deal: Deal, today: date | None = None) -> OfferCheck:
     if deal.strategic_exception:
         return OfferCheck(True, _("Strategic exception: the attainment rule does not apply."))
     threshold = get_settings()["special_price_min_pro_rata"]
-    progress = attainments([deal.partner_id], today or date.today()).get(deal.partner_id)
+    progress = attainments([deal.partner_id], today or vendor_today()).get(deal.partner_id)
     if progress is None:
         return OfferCheck(
             False,

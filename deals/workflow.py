@@ -17,6 +17,7 @@ from sqlalchemy import select
 from accounts.audit import record_audit
 from accounts.models import PARTNER, REP, User, utcnow
 from app import db
+from clock import vendor_tz
 from deals.customers import CustomerDetails, CustomerError, save_customer
 from deals.models import (
     APPROVED,
@@ -341,7 +342,9 @@ def submit_deal(deal: Deal, user: User) -> list[Conflict]:
     deal.status = SUBMITTED
     deal.submitted_at = now
     mark_special_requests(deal)
-    deal.sla_due_at = add_working_days(now, current_app.config["APPROVAL_SLA_WORKING_DAYS"])
+    deal.sla_due_at = add_working_days(
+        now, current_app.config["APPROVAL_SLA_WORKING_DAYS"], vendor_tz().key
+    )
     db.session.flush()
     record_deal_event(
         deal, user, "submitted" if before == DRAFT else "information_provided", before

@@ -38,7 +38,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
-from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from sqlalchemy import BigInteger, Integer, case, cast, exists, func, literal, select
@@ -46,8 +45,8 @@ from sqlalchemy.orm import aliased
 
 from accounts.models import User
 from app import db
+from clock import vendor_tz
 from deals.models import APPROVED, EXPIRED, WON, Deal, DealLine, EndCustomer
-from deals.sla import DEFAULT_TIMEZONE
 from partners.commitments import parse_period, ratio
 from partners.models import (
     TIERS,
@@ -69,7 +68,6 @@ ORDER_CHUNK = 500  # stock orders whose lines are read in one query
 GRANTED_STATUSES = (APPROVED, WON, EXPIRED)
 MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 EARLIEST_YEAR, LATEST_YEAR = 2000, 2100
-VENDOR_TZ = ZoneInfo(DEFAULT_TIMEZONE)
 
 
 # --- the period ------------------------------------------------------------------------------
@@ -95,8 +93,8 @@ class StatementPeriod:
 
     def decided_range(self) -> tuple[datetime, datetime]:
         """The period's days in the vendor's time zone, as UTC instants [from, to)."""
-        start = datetime.combine(self.start, time(), VENDOR_TZ)
-        end = datetime.combine(self.end + timedelta(days=1), time(), VENDOR_TZ)
+        start = datetime.combine(self.start, time(), vendor_tz())
+        end = datetime.combine(self.end + timedelta(days=1), time(), vendor_tz())
         return start.astimezone(UTC), end.astimezone(UTC)
 
 
@@ -536,7 +534,7 @@ def order_line_rows(partner_id: int, period: StatementPeriod) -> Iterator[tuple]
 
 
 def _local_day(moment: datetime | None) -> date | None:
-    return moment.astimezone(VENDOR_TZ).date() if moment is not None else None
+    return moment.astimezone(vendor_tz()).date() if moment is not None else None
 
 
 def granted_deal_rows(scope: StatementScope, period: StatementPeriod) -> Iterator[tuple]:

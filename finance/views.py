@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date
 from io import BytesIO
 from tempfile import SpooledTemporaryFile
 
@@ -28,6 +27,7 @@ from accounts.access import role_required
 from accounts.audit import record_audit
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, User
 from app import db
+from clock import vendor_today
 from finance.cli import purge_exports_command
 from finance.exports import (
     CHANNEL_ROLES,
@@ -250,7 +250,7 @@ def statements():
 
 def _period_years(period: str) -> list[int]:
     """The years the period picker suggests: this one, the last, and the one asked for."""
-    this_year = date.today().year
+    this_year = vendor_today().year
     years = {this_year, this_year - 1}
     if period[:4].isdigit():
         years.add(int(period[:4]))

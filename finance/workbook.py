@@ -28,8 +28,8 @@ from openpyxl.cell.cell import ERROR_CODES, ILLEGAL_CHARACTERS_RE
 from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 
+from clock import vendor_tz
 from finance.statements import (
-    VENDOR_TZ,
     Statement,
     granted_deal_rows,
     monthly_order_rows,
@@ -615,7 +615,7 @@ def _notes_sheet(
     line("notes.from", period.start, "date")
     line("notes.to", period.end, "date")
     if generated_at is not None:
-        local = generated_at.astimezone(VENDOR_TZ).replace(tzinfo=None)
+        local = generated_at.astimezone(vendor_tz()).replace(tzinfo=None)
         line("notes.generated_at", local, "datetime")
     if generated_by:
         line("notes.generated_by", generated_by)

@@ -22,18 +22,13 @@ def remember_at_risk_command():
     """Work out today's at-risk memos of every partner (partners.signals), so the first
     dashboard of the day does not (optional, from cron after midnight Asia/Shanghai; the memos
     stay exact without it: orders forget theirs and another day reads them as missing)."""
-    from datetime import datetime
-    from zoneinfo import ZoneInfo
-
-    from flask import current_app
     from sqlalchemy import select
 
+    from clock import vendor_today
     from partners.models import Partner
     from partners.signals import remembered_order_history
 
-    # The dashboards' day: the vendor's calendar (the app's default time zone).
-    vendor_tz = ZoneInfo(current_app.config["BABEL_DEFAULT_TIMEZONE"])
-    today = datetime.now(tz=vendor_tz).date()
+    today = vendor_today()
     ids = list(db.session.scalars(select(Partner.id)))
     remembered_order_history(ids, today)
     db.session.commit()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
 from decimal import Decimal
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
@@ -17,6 +16,7 @@ from accounts.access import role_required
 from accounts.audit import ACTION_LABELS, FIELD_LABELS, record_audit, register_audit_labels
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, AuditLog, User
 from app import db
+from clock import vendor_today
 from partners.cli import refresh_order_totals_command, remember_at_risk_command
 from partners.commitments import (
     CommitmentError,
@@ -79,7 +79,7 @@ class PartnerFlags:
 
 def partner_flags(partner_ids: list[int]) -> dict[int, PartnerFlags]:
     """Price-only and at-risk results for a page of partners, in grouped queries."""
-    today = date.today()
+    today = vendor_today()
     price_only = current_app.extensions["price_only_signals"](partner_ids, today)
     risk = at_risk_for(partner_ids, today, get_settings()["at_risk_drop_ratio"])
     return {pid: PartnerFlags(price_only[pid], risk[pid]) for pid in partner_ids}
@@ -166,7 +166,7 @@ def partner_detail(partner_id: int):
         users=users,
         history=history,
         can_edit=may_edit_partner(current_user, partner),
-        progress=attainments([partner.id], date.today()).get(partner.id),
+        progress=attainments([partner.id], vendor_today()).get(partner.id),
         commitments=commitments,
         flags=partner_flags([partner.id])[partner.id],
         action_labels=ACTION_LABELS,
@@ -451,7 +451,7 @@ def list_stock_orders(partner_id: int):
 
 
 def _tier_review_rows(partners: list[Partner]) -> list[dict]:
-    today = date.today()
+    today = vendor_today()
     found = attainments([p.id for p in partners], today)
     minimums = {p.tier: p.min_commitment for p in db.session.scalars(select(TierPolicy))}
     threshold = get_settings()["tier_review_min_pro_rata"]

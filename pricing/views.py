@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
 from tempfile import SpooledTemporaryFile
 
 from flask import (
@@ -24,6 +23,7 @@ from accounts.access import role_required
 from accounts.audit import record_audit
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP
 from app import db
+from clock import vendor_today
 from partners.models import TIERS, Partner
 from partners.views import get_partner_for_user
 from pricing.forms import ProductForm
@@ -199,7 +199,7 @@ def price_list_xlsx():
         workbook_file,
         mimetype=XLSX_MIMETYPE,
         as_attachment=True,
-        download_name=f"price-list-{partner.uscc}-{date.today():%Y-%m-%d}.xlsx",
+        download_name=f"price-list-{partner.uscc}-{vendor_today():%Y-%m-%d}.xlsx",
     )
     response.content_length = size
     response.headers["Cache-Control"] = "private, no-store"

@@ -6,9 +6,12 @@ from __future__ import annotations
 import itertools
 import os
 import re
+from datetime import datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from flask.testing import FlaskClient
 from sqlalchemy import text
 
@@ -52,6 +55,31 @@ def test_config(database_url: str, **overrides) -> dict:
     }
     config.update(overrides)
     return config
+
+
+_SHANGHAI = ZoneInfo("Asia/Shanghai")
+#: Moments on the vendor's clock where calendars bite: a new year still 31 December in UTC, a
+#: leap day, half-year and quarter ends, the last evening of a year, a Friday evening before a
+#: weekend. Date-sensitive tests run at each of them (``pinned_clock``).
+PINNED_MOMENTS = {
+    "new-year-morning": datetime(2027, 1, 1, 7, 30, tzinfo=_SHANGHAI),
+    "leap-day": datetime(2028, 2, 29, 10, 0, tzinfo=_SHANGHAI),
+    "half-year-end": datetime(2026, 6, 30, 17, 0, tzinfo=_SHANGHAI),
+    "quarter-end": datetime(2026, 9, 30, 17, 0, tzinfo=_SHANGHAI),
+    "year-end-evening": datetime(2026, 12, 31, 23, 30, tzinfo=_SHANGHAI),
+    "friday-evening": datetime(2026, 12, 11, 19, 45, tzinfo=_SHANGHAI),
+}
+
+
+@pytest.fixture(params=list(PINNED_MOMENTS), ids=list(PINNED_MOMENTS))
+def pinned_clock(request):
+    """The clock stands at one of PINNED_MOMENTS (and ticks on from it) for the whole test.
+
+    Request it before the fixtures that create records, so they are made at that moment too.
+    """
+    moment = PINNED_MOMENTS[request.param]
+    with time_machine.travel(moment, tick=True):
+        yield moment
 
 
 @pytest.fixture

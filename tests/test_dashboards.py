@@ -134,14 +134,18 @@ def test_manager_open_conflicts_equal_the_conflicts_list(client, managed, make_c
     assert len(set(re.findall(r'href="/conflicts/(\d+)"', listed))) == 1
 
 
-def test_manager_attainment_flags_partners_behind_pro_rata(client, managed):
+def test_manager_attainment_flags_partners_behind_pro_rata(pinned_clock, client, managed):
+    """Gold ordered 900 of 1,000,000 (behind on any day of the year), silver its whole 1,000
+    (never behind): the dashboard flags gold only, whatever the date."""
+    from clock import vendor_today
     from partners.commitments import OrderLineInput, attainments, record_stock_order
     from partners.models import StockCommitment
     from tests.conftest import login
 
-    today = date.today()
+    today = vendor_today()
+    assert today == pinned_clock.date()
     gold, silver = managed["gold"], managed["silver"]
-    for partner, amount in ((gold, "1000000.00"), (silver, "1000.00")):
+    for partner, amount, ordered in ((gold, "1000000.00", "900"), (silver, "1000.00", "1000")):
         db.session.add(
             StockCommitment(
                 partner_id=partner.id,
@@ -157,7 +161,7 @@ def test_manager_attainment_flags_partners_behind_pro_rata(client, managed):
             partner,
             number=f"SO-{partner.id}",
             order_date=today,
-            lines=[OrderLineInput(_product(), 1, "900")],
+            lines=[OrderLineInput(_product(), 1, ordered)],
             user=None,
         )
     db.session.commit()
