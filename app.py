@@ -107,6 +107,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     from deals.cli import customers_cli, deals_cli
     from deals.pipeline import keep_pipeline  # noqa: F401 (registers the session hook)
     from deals.registration_views import bp as registrations_bp
+    from deals.suggestions import keep_name_grams  # noqa: F401 (registers the session hook)
     from deals.views import bp as deals_bp
     from finance.views import bp as finance_bp
     from notifications.cli import notifications_cli

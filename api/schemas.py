@@ -213,8 +213,10 @@ def deal_json(
     possible_overlap: bool,
     status_label: str,
     conflicts: list[Conflict] | None = None,
+    suggestions: list | None = None,
 ) -> dict[str, Any]:
-    """A deal as the API shows it; ``conflicts`` (with the version) only for deciders."""
+    """A deal as the API shows it; ``conflicts`` (with the version) and ``suggestions`` (the
+    possible matches still to review) only for deciders."""
     data: dict[str, Any] = {
         "id": deal.id,
         "kind": deal.kind,
@@ -241,4 +243,14 @@ def deal_json(
     if conflicts is not None:
         data["version"] = deal.version
         data["conflicts"] = [conflict_json(c, deal) for c in conflicts]
+    if suggestions is not None:
+        data["suggestions"] = [
+            {
+                "customer_id": s.customer_id,
+                "name": s.customer.name,
+                "rule": s.rule,
+                "score": float(s.score),
+            }
+            for s in suggestions
+        ]
     return data

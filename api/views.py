@@ -27,8 +27,9 @@ from api.schemas import (
 )
 from app import db
 from clock import vendor_today
+from deals.identity import find_same_customer
 from deals.matching import compare_customer_names, name_search_key
-from deals.models import CHANNEL, Conflict, Deal, DealLine, EndCustomer
+from deals.models import CHANNEL, Conflict, Deal, DealLine, DealSuggestion, EndCustomer
 from deals.registration_forms import MAX_LINES
 from deals.views import may_decide, partner_facing_status
 from deals.workflow import (
@@ -178,7 +179,7 @@ def _deal_response(user: User, deal: Deal) -> dict:
             possible_overlap=overlapping,
             status_label=partner_facing_status(deal, overlapping),
         )
-    conflicts = None
+    conflicts = suggestions = None
     if user.role in DECIDERS:
         conflicts = list(
             db.session.scalars(
@@ -187,8 +188,20 @@ def _deal_response(user: User, deal: Deal) -> dict:
                 .order_by(Conflict.created_at, Conflict.id)
             )
         )
+        suggestions = list(
+            db.session.scalars(
+                select(DealSuggestion)
+                .where(DealSuggestion.deal_id == deal.id, DealSuggestion.status == "open")
+                .options(selectinload(DealSuggestion.customer))
+                .order_by(DealSuggestion.score.desc(), DealSuggestion.id)
+            )
+        )
     return deal_json(
-        deal, possible_overlap=overlapping, status_label=deal.status_label, conflicts=conflicts
+        deal,
+        possible_overlap=overlapping,
+        status_label=deal.status_label,
+        conflicts=conflicts,
+        suggestions=suggestions,
     )
 
 
@@ -200,24 +213,9 @@ def get_deal(deal_id: int):
 
 
 def _existing_customer_id(name: str, uscc: str) -> int | None:
-    """The known customer a request names: by credit code, else by the same-customer rule."""
-    if uscc:
-        found = db.session.scalar(select(EndCustomer.id).where(EndCustomer.uscc == uscc))
-        if found is not None:
-            return found
-    key = name_search_key(name)
-    if not key:
-        return None
-    candidates = db.session.scalars(
-        select(EndCustomer)
-        .where(EndCustomer.name_key == key)
-        .order_by(EndCustomer.id)
-        .limit(MATCH_CANDIDATES * 25)  # as deals.conflicts.same_customers: a bounded scan
-    )
-    for candidate in candidates:
-        if compare_customer_names(name, candidate.name, uscc or None, candidate.uscc).same:
-            return candidate.id
-    return None
+    """The known customer a request names (deals.identity: the same rule as the web form)."""
+    found = find_same_customer(name, uscc or None)
+    return found.id if found is not None else None
 
 
 @bp.post("/deals")

@@ -8,6 +8,7 @@ overlapping product line. "Same customer" is decided by deals.matching.
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, or_, select
@@ -16,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from accounts.audit import record_audit
 from accounts.models import User, utcnow
 from app import db
+from deals.identity import lock_customer_identity
 from deals.matching import LATIN_FUZZY_MIN_LENGTH, compare_customer_names, name_search_key
 from deals.models import (
     APPROVED,
@@ -33,9 +35,11 @@ from deals.models import (
     ConflictComment,
     Deal,
     DealLine,
+    DealSuggestion,
     EndCustomer,
     english,
 )
+from deals.suggestions import MAX_SUGGESTIONS
 from notifications import services as notices
 
 LATIN_KEY_RE = re.compile(r"[a-z0-9]+")
@@ -123,7 +127,21 @@ def _already_recorded(deal: Deal, other_deal_id: int | None, account_id: int | N
     return db.session.scalar(stmt.limit(1)) is not None
 
 
+def _open_overlap_on(deal: Deal) -> Conflict | None:
+    return db.session.scalar(
+        select(Conflict)
+        .where(
+            Conflict.status == "open",
+            Conflict.kind == PARTNER_OVERLAP,
+            Conflict.deal_id == deal.id,
+        )
+        .limit(1)
+    )
+
+
 def _open_deals_at(customer_ids: list[int], kind: str, exclude_deal: Deal) -> list[Deal]:
+    if not customer_ids:
+        return []
     stmt = (
         select(Deal)
         .where(
@@ -138,9 +156,54 @@ def _open_deals_at(customer_ids: list[int], kind: str, exclude_deal: Deal) -> li
     return [d for d in db.session.scalars(stmt) if d.effective_status(now) in OPEN_STATUSES]
 
 
-def detect_conflicts(deal: Deal) -> list[Conflict]:
-    """Record the conflicts of a just-submitted registration or a just-created direct deal."""
-    matches = same_customers(deal.customer)
+def registered_before(earlier: Deal, later: Deal) -> bool:
+    """First registrant first: who registered the customer first (first submission; a
+    resubmission keeps its place; the lower id breaks a tie)."""
+    a = earlier.first_submitted_at or earlier.submitted_at or earlier.created_at
+    b = later.first_submitted_at or later.submitted_at or later.created_at
+    return (a, earlier.id) < (b, later.id)
+
+
+def _verdict_of(verdict) -> str:
+    return getattr(verdict, "verdict", "same" if verdict.same else "different")
+
+
+def customer_matches(
+    customer: EndCustomer,
+) -> tuple[list[tuple[EndCustomer, dict]], list[tuple[EndCustomer, dict]]]:
+    """The customers that are ``customer`` (itself included) and those that may be, each with
+    the matcher's evidence; candidates through indexes only (the name key, the credit code,
+    the gram index)."""
+    from deals.suggestions import gram_candidates
+
+    same = same_customers(customer)
+    seen = {c.id for c, _ in same} | {customer.id}
+    possible = []
+    for candidate in gram_candidates(customer.name, exclude_id=customer.id):
+        if candidate.id in seen:
+            continue
+        seen.add(candidate.id)
+        verdict = compare_customer_names(
+            customer.name, candidate.name, customer.uscc, candidate.uscc
+        )
+        kind = _verdict_of(verdict)
+        if kind == "same":
+            same.append((candidate, verdict.evidence()))
+        elif kind == "possible":
+            possible.append((candidate, verdict.evidence()))
+    possible.sort(key=lambda pair: (-pair[1]["score"], pair[0].name, pair[0].id))
+    return same, possible
+
+
+def _conflicts_at(deal: Deal, matches: list[tuple[EndCustomer, dict]], **extra) -> list[Conflict]:
+    """Record the conflicts of ``deal`` with what stands at these customers (not yet recorded).
+
+    A channel registration: every named direct account among them, every open direct deal at
+    them, and ONE conflict with the other partners' open registrations of overlapping product
+    lines that were registered before it (the first registrant's registration is never held
+    by a later one; the later one lists them all). A direct deal: one conflict on each open
+    channel registration at them (a person resolves it before that registration is approved).
+    """
     by_id = {customer.id: (customer, evidence) for customer, evidence in matches}
     ids = list(by_id)
     found: list[Conflict] = []
@@ -151,11 +214,7 @@ def detect_conflicts(deal: Deal) -> list[Conflict]:
         if _already_recorded(channel_deal, other_id, account_id):
             return
         conflict = Conflict(
-            kind=kind,
-            deal=channel_deal,
-            other_deal=other_deal,
-            account=account,
-            evidence=evidence,
+            kind=kind, deal=channel_deal, other_deal=other_deal, account=account, evidence=evidence
         )
         db.session.add(conflict)
         found.append(conflict)
@@ -168,38 +227,66 @@ def detect_conflicts(deal: Deal) -> list[Conflict]:
                     deal,
                     None,
                     customer,
-                    _evidence(deal, customer, evidence, owner_rep_id=customer.owner_rep_id),
+                    _evidence(
+                        deal, customer, evidence, owner_rep_id=customer.owner_rep_id, **extra
+                    ),
                 )
         for direct in _open_deals_at(ids, DIRECT, deal):
             customer, evidence = by_id[direct.customer_id]
-            add(DIRECT_DEAL, deal, direct, None, _evidence(deal, customer, evidence))
-        lines = _product_lines(deal)
-        for other in _open_deals_at(ids, CHANNEL, deal):
-            if other.partner_id == deal.partner_id:
-                continue
-            overlap = lines & _product_lines(other)
-            if not overlap:
-                continue
-            customer, evidence = by_id[other.customer_id]
-            # The earlier registration is the one whose protection counts; this one is flagged.
+            add(DIRECT_DEAL, deal, direct, None, _evidence(deal, customer, evidence, **extra))
+        earlier = _earlier_overlaps(deal, ids)
+        if earlier and _open_overlap_on(deal) is None:
+            first = earlier[0]
+            customer, evidence = by_id[first.customer_id]
             add(
                 PARTNER_OVERLAP,
                 deal,
-                other,
+                first,
                 None,
                 _evidence(
                     deal,
                     customer,
                     evidence,
-                    product_lines=sorted(overlap),
-                    other_status=other.effective_status(),
+                    product_lines=sorted(_product_lines(deal) & _product_lines(first)),
+                    other_status=first.effective_status(),
+                    others=[
+                        {
+                            "deal_id": other.id,
+                            "customer": by_id[other.customer_id][0].name,
+                            "product_lines": sorted(_product_lines(deal) & _product_lines(other)),
+                            "status": other.effective_status(),
+                        }
+                        for other in earlier
+                    ],
+                    **extra,
                 ),
             )
     else:
         for channel in _open_deals_at(ids, CHANNEL, deal):
             customer, evidence = by_id[channel.customer_id]
-            add(DIRECT_DEAL, channel, deal, None, _evidence(channel, customer, evidence))
+            add(DIRECT_DEAL, channel, deal, None, _evidence(channel, customer, evidence, **extra))
     db.session.flush()
+    return found
+
+
+def _earlier_overlaps(deal: Deal, customer_ids: list[int]) -> list[Deal]:
+    """Other partners' open registrations at these customers, with a product line in common with
+    ``deal``, registered before it: first registrant first."""
+    lines = _product_lines(deal)
+    others = [
+        other
+        for other in _open_deals_at(customer_ids, CHANNEL, deal)
+        if other.partner_id != deal.partner_id
+        and lines & _product_lines(other)
+        and registered_before(other, deal)
+    ]
+    return sorted(
+        others,
+        key=lambda d: (d.first_submitted_at or d.submitted_at or d.created_at, d.id),
+    )
+
+
+def _announce(found: list[Conflict]) -> None:
     for conflict in found:
         record_audit(
             "conflict_opened",
@@ -218,7 +305,106 @@ def detect_conflicts(deal: Deal) -> list[Conflict]:
                 "partner": getattr(conflict.deal.partner, "name", ""),
             },
         )
+
+
+def _matters(deal: Deal, customer: EndCustomer) -> bool:
+    """Would this customer, were it the same, put ``deal`` in conflict?"""
+    if customer.coverage == "direct":
+        return True
+    if _open_deals_at([customer.id], DIRECT, deal):
+        return True
+    return bool(_earlier_overlaps(deal, [customer.id]))
+
+
+def _suggest(deal: Deal, possible: list[tuple[EndCustomer, dict]]) -> list[DealSuggestion]:
+    """Keep the best possible matches that matter as suggestions for the deal's manager; a
+    customer already suggested for this deal (decided or not) is not suggested again."""
+    known = set(
+        db.session.scalars(
+            select(DealSuggestion.customer_id).where(DealSuggestion.deal_id == deal.id)
+        )
+    )
+    open_count = 0
+    made = []
+    for customer, evidence in possible:
+        if len(made) + open_count >= MAX_SUGGESTIONS:
+            break
+        if customer.id in known or not _matters(deal, customer):
+            continue
+        suggestion = DealSuggestion(
+            deal_id=deal.id,
+            customer_id=customer.id,
+            rule=evidence["rule"][:40],
+            score=Decimal(str(round(evidence["score"], 1))),
+            evidence=_evidence(deal, customer, evidence),
+        )
+        db.session.add(suggestion)
+        made.append(suggestion)
+    if made:
+        db.session.flush()
+    return made
+
+
+def detect_conflicts(deal: Deal) -> list[Conflict]:
+    """Record the conflicts of a just-submitted registration or a just-created direct deal, and
+    the possible matches a manager should look at.
+
+    Takes the customer's lock first (deals.identity), so of two submissions for one customer at
+    the same moment the second always sees the first.
+    """
+    lock_customer_identity(deal.customer.name, deal.customer.uscc)
+    same, possible = customer_matches(deal.customer)
+    found = _conflicts_at(deal, same)
+    if deal.kind == CHANNEL:
+        _suggest(deal, possible)
+    _announce(found)
     return found
+
+
+def convert_suggestion(suggestion: DealSuggestion, user: User, note: str = "") -> list[Conflict]:
+    """A manager confirms that the suggested customer is the deal's: the conflicts follow as if
+    the matcher had said ``same`` (evidence: the matcher's, and who confirmed it)."""
+    if suggestion.status != "open":
+        raise ConflictError("suggestion", _("This suggestion has already been decided."))
+    deal = suggestion.deal
+    confirmed = {"confirmed_by": user.email, "confirmed_at": utcnow().isoformat()}
+    match = dict(suggestion.evidence.get("match", {}))
+    found = _conflicts_at(deal, [(suggestion.customer, match)], **confirmed)
+    if not found and _open_overlap_on(deal) is None:
+        raise ConflictError(
+            "suggestion",
+            _("Nothing at that customer conflicts with this deal any more: dismiss it instead."),
+        )
+    suggestion.status = "converted"
+    suggestion.decided_by_id = user.id
+    suggestion.decided_at = utcnow()
+    suggestion.conflict_id = found[0].id if found else _open_overlap_on(deal).id
+    db.session.flush()
+    record_audit(
+        "suggestion_converted",
+        suggestion,
+        before={"status": "open"},
+        after={"status": "converted", "conflict_id": suggestion.conflict_id, "note": note.strip()},
+        summary=f"deal {deal.id}: {suggestion.customer.name} is the same customer",
+    )
+    _announce(found)
+    return found
+
+
+def protected_by(deal: Deal) -> Deal | None:
+    """The earlier registration whose protection holds the customer this later registration
+    names (an approved one among those its open partner overlap lists), or None."""
+    conflict = _open_overlap_on(deal)
+    if conflict is None:
+        return None
+    ids = [o["deal_id"] for o in conflict.evidence.get("others", [])] or [conflict.other_deal_id]
+    now = utcnow()
+    approved = db.session.scalars(
+        select(Deal)
+        .where(Deal.id.in_(ids), Deal.status == APPROVED, Deal.protection_expires_at > now)
+        .order_by(Deal.protection_expires_at.desc())
+    ).first()
+    return approved
 
 
 def resolve_conflict(conflict: Conflict, user: User, resolution: str, note: str = "") -> Conflict:

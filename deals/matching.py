@@ -987,3 +987,10 @@ def compare_customer_names(
     if _latin_near_match(norm_a.core, norm_b.core):
         return verdict(True, "fuzzy_near_match", "one-letter difference in a long Latin name")
     return verdict(False, "fuzzy_below_threshold", "cores differ")
+
+
+def suggestion_grams(name: str) -> set[str]:
+    """Character bigrams of the normalised core of ``name`` (region words and legal forms set
+    aside): what the candidate index holds, so that a short name, a shortened name or a typo of
+    a customer shares at least one gram with it."""
+    return candidate_ngrams(normalize_customer_name(name or "").core, 2)

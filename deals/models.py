@@ -8,7 +8,17 @@ from typing import Any
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import JSON, BigInteger, ForeignKey, Index, Numeric, String, Text, text
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User, UTCDateTime, utcnow
@@ -152,6 +162,9 @@ class Deal(db.Model):
     # Set when a conflict is resolved by adding the partner as fulfilment partner of a direct deal.
     fulfilment_partner: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # When the registration was first submitted (a resubmission keeps it): who registered a
+    # customer first, for the first-registrant-first rule between partners.
+    first_submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     sla_due_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     protection_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -359,6 +372,56 @@ class Conflict(db.Model):
     resolved_by: Mapped[User | None] = relationship(foreign_keys=[resolved_by_id])
     comments: Mapped[list[ConflictComment]] = relationship(
         back_populates="conflict", cascade="all, delete-orphan", order_by="ConflictComment.id"
+    )
+
+
+SUGGESTION_STATUSES = {
+    "open": _l("To review"),
+    "dismissed": _l("Dismissed"),
+    "converted": _l("Turned into a conflict"),
+}
+
+
+class DealSuggestion(db.Model):
+    """A customer that may be the one a registration names (the matcher said ``possible``).
+
+    Shown to the channel manager beside the deal, never to the partner; a person turns it into
+    a conflict or dismisses it, and either decision is kept (a resubmission does not ask again).
+    """
+
+    __tablename__ = "deal_suggestion"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    deal_id: Mapped[int] = mapped_column(ForeignKey("deal.id"), index=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("end_customer.id"), index=True)
+    rule: Mapped[str] = mapped_column(String(40))
+    score: Mapped[Decimal] = mapped_column(Numeric(5, 1))
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(10), default="open", index=True)
+    conflict_id: Mapped[int | None] = mapped_column(ForeignKey("conflict.id"))
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    deal: Mapped[Deal] = relationship()
+    customer: Mapped[EndCustomer] = relationship()
+    conflict: Mapped[Conflict | None] = relationship()
+    decided_by: Mapped[User | None] = relationship()
+
+    __table_args__ = (
+        UniqueConstraint("deal_id", "customer_id", name="uq_deal_suggestion_deal_customer"),
+    )
+
+
+class CustomerNameGram(db.Model):
+    """Character bigrams of each customer's normalised name (deals.matching.suggestion_grams):
+    the index through which short names, shortened names and typos find their customer."""
+
+    __tablename__ = "customer_name_gram"
+
+    gram: Mapped[str] = mapped_column(String(8), primary_key=True)
+    customer_id: Mapped[int] = mapped_column(
+        ForeignKey("end_customer.id", ondelete="CASCADE"), primary_key=True, index=True
     )
 
 

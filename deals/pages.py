@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from accounts.models import utcnow
 from app import db
-from deals.models import LOST_REASONS, RESOLUTIONS, Conflict, Deal, DealEvent, english
+from deals.models import DIRECT, LOST_REASONS, RESOLUTIONS, Conflict, Deal, DealEvent, english
 from i18n import money, number, percent
 from partners.models import Partner
 from pricing.services import PriceCheck, check_price
@@ -84,6 +84,14 @@ MATCH_RULES = {
     "inner_region_differs": _l("different inner regions"),
     "ordinal_differs": _l("different ordinals"),
     "fuzzy_below_threshold": _l("names differ"),
+    # possible: a person decides
+    "short_name": _l("a short name of the other"),
+    "short_name_region_dropped": _l("a short name without region or legal form"),
+    "trade_words_shortened": _l("trade words shortened or dropped"),
+    "homophone_typo": _l("one character typed with the same sound"),
+    "char_added_or_dropped": _l("one character added or dropped"),
+    "chars_transposed": _l("two characters swapped"),
+    "latin_near_miss": _l("Latin names a letter or two apart"),
 }
 # The fields of a conflict's stored evidence, as its "full evidence" lists them.
 EVIDENCE_FIELDS = {
@@ -95,6 +103,9 @@ EVIDENCE_FIELDS = {
     "owner_rep_id": _l("Owning direct rep (user ID)"),
     "product_lines": _l("Overlapping product lines"),
     "other_status": _l("Status of the other registration"),
+    "others": _l("Earlier registrations at this customer"),
+    "confirmed_by": _l("Confirmed the same customer"),
+    "confirmed_at": _l("Confirmed at"),
 }
 
 _EXTENDED_NOTE = re.compile(r"^\+(\d+) days$")
@@ -154,16 +165,24 @@ def partner_record(partner_id: int) -> dict[str, int]:
 
 
 def open_conflict_deal_ids(deal_ids: list[int]) -> set[int]:
-    """Which of these deals have an open conflict (one query for a page of deals)."""
+    """Which of these deals an open conflict concerns (one query for a page of deals): the
+    channel registration it holds (deals.workflow.has_open_conflict), and a direct deal it
+    names. An earlier registration named by a later one's overlap is not flagged."""
     if not deal_ids:
         return set()
+    direct = set(
+        db.session.scalars(select(Deal.id).where(Deal.kind == DIRECT, Deal.id.in_(deal_ids)))
+    )
     rows = db.session.execute(
         select(Conflict.deal_id, Conflict.other_deal_id).where(
             Conflict.status == "open",
-            (Conflict.deal_id.in_(deal_ids)) | (Conflict.other_deal_id.in_(deal_ids)),
+            (Conflict.deal_id.in_(deal_ids)) | (Conflict.other_deal_id.in_(direct)),
         )
     ).all()
     found = set()
     for deal_id, other_id in rows:
-        found.update(i for i in (deal_id, other_id) if i in deal_ids)
+        if deal_id in deal_ids:
+            found.add(deal_id)
+        if other_id in direct:
+            found.add(other_id)
     return found

@@ -446,7 +446,7 @@ def new_direct_deal():
         )
         if deal is not None:
             message = _("Direct deal created.")
-            if has_open_conflict(deal):
+            if open_conflict_deal_ids([deal.id]):
                 message = _(
                     "Direct deal created. It overlaps with a channel registration; see Conflicts."
                 )

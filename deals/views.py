@@ -14,7 +14,13 @@ from accounts.access import role_required
 from accounts.audit import register_audit_labels
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, User, utcnow
 from app import db
-from deals.conflicts import ConflictError, add_comment, conflicts_visible_to
+from deals.conflicts import (
+    ConflictError,
+    add_comment,
+    conflicts_visible_to,
+    convert_suggestion,
+    protected_by,
+)
 from deals.conflicts import resolve_conflict as resolve_conflict_service
 from deals.customers import CustomerDetails, CustomerError, save_customer
 from deals.forms import EndCustomerForm
@@ -39,9 +45,11 @@ from deals.models import (
     SPECIAL_STATUSES,
     STAGES,
     SUBMITTED,
+    SUGGESTION_STATUSES,
     Conflict,
     Deal,
     DealLine,
+    DealSuggestion,
     EndCustomer,
 )
 from deals.pages import (
@@ -59,6 +67,7 @@ from deals.partner_stats import price_only_for
 from deals.sla import is_overdue
 from deals.special_prices import SpecialPriceRefused, may_decide_line, special_price_offer
 from deals.special_prices import decide_special_price as decide_special_price_service
+from deals.suggestions import SuggestionError, dismiss_suggestion, open_suggestions
 from deals.workflow import (
     DealError,
     StaleDecision,
@@ -359,8 +368,21 @@ def deal_detail(deal_id: int):
         )
         .order_by(Conflict.status.desc(), Conflict.created_at)
     ).all()
+    # Possible matches are the vendor's own review: managers and admins see them, reps do not
+    # (they name other partners' customers).
+    suggestions = []
+    if current_user.role in (ADMIN, MANAGER):
+        suggestions = db.session.scalars(
+            select(DealSuggestion)
+            .where(DealSuggestion.deal_id == deal.id)
+            .options(selectinload(DealSuggestion.customer))
+            .order_by(DealSuggestion.score.desc(), DealSuggestion.id)
+        ).all()
     context.update(
         conflicts=conflicts,
+        suggestions=suggestions,
+        suggestion_statuses=SUGGESTION_STATUSES,
+        protected=protected_by(deal) if deal.kind == CHANNEL else None,
         record=partner_record(partner.id) if partner else {},
         can_decide=may_decide(current_user, deal),
         pricing=pricing_flags(checks),
@@ -388,6 +410,7 @@ def approval_queue():
         stmt = stmt.join(Deal.partner).where(Partner.owner_id == current_user.id)
     page = db.paginate(stmt, per_page=current_app.config["ITEMS_PER_PAGE"])
     flagged = open_conflict_deal_ids([d.id for d in page.items])
+    suggested = open_suggestions([d.id for d in page.items])
     price_only = price_only_for(list({d.partner_id for d in page.items}))
     now = utcnow()
     rows = [
@@ -395,6 +418,7 @@ def approval_queue():
             "deal": deal,
             "overdue": is_overdue(deal.sla_due_at, now),
             "conflict": deal.id in flagged,
+            "suggestions": suggested.get(deal.id, 0),
             "pricing": sorted(pricing_flags(line_checks(deal, deal.partner))),
             "price_only": price_only[deal.partner_id],
         }
@@ -448,6 +472,41 @@ def decide(deal_id: int):
     expiry = day(deal.protection_expires_at) if deal.protection_expires_at else ""
     flash(str(DECISIONS[action]) % {"expiry": expiry}, "success")
     return redirect(url_for("deals.deal_detail", deal_id=deal.id))
+
+
+# --- possible matches: a manager turns one into a conflict or dismisses it --------------
+
+
+def _suggestion_for(deal_id: int, suggestion_id: int) -> DealSuggestion:
+    deal = db.get_or_404(Deal, deal_id)
+    if not may_decide(current_user, deal):
+        abort(403)
+    suggestion = db.get_or_404(DealSuggestion, suggestion_id)
+    if suggestion.deal_id != deal.id:
+        abort(404)
+    return suggestion
+
+
+@bp.post("/deals/<int:deal_id>/suggestions/<int:suggestion_id>/<any(convert, dismiss):action>")
+@role_required(ADMIN, MANAGER)
+def decide_suggestion(deal_id: int, suggestion_id: int, action: str):
+    suggestion = _suggestion_for(deal_id, suggestion_id)
+    note = request.form.get("note", "")
+    try:
+        if action == "convert":
+            convert_suggestion(suggestion, current_user, note)
+        else:
+            dismiss_suggestion(suggestion, current_user, note)
+        db.session.commit()
+    except (ConflictError, SuggestionError) as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        if action == "convert":
+            flash(_("Same customer: a conflict is open on this deal."), "success")
+        else:
+            flash(_("Suggestion dismissed: another customer."), "success")
+    return redirect(url_for("deals.deal_detail", deal_id=deal_id) + "#suggestions")
 
 
 # --- conflicts -------------------------------------------------------------------------

@@ -19,6 +19,7 @@ from accounts.models import PARTNER, REP, User, utcnow
 from app import db
 from clock import vendor_tz
 from deals.customers import CustomerDetails, CustomerError, save_customer
+from deals.identity import find_same_customer, lock_customer_identity
 from deals.models import (
     APPROVED,
     CHANNEL,
@@ -223,11 +224,12 @@ def _resolve_customer(data: DealInput, errors: dict[str, str]) -> EndCustomer | 
     assert data.new_customer is not None
     new = data.new_customer
     uscc = new.uscc.strip().upper() or None
-    if uscc:
-        # A known credit code means a known customer: use that record, do not duplicate it.
-        existing = db.session.scalar(select(EndCustomer).where(EndCustomer.uscc == uscc))
-        if existing is not None:
-            return existing
+    # Two people naming one new customer at the same moment: the second waits here, then finds
+    # the record the first created instead of creating another.
+    lock_customer_identity(new.name, uscc)
+    existing = find_same_customer(new.name, uscc)
+    if existing is not None:
+        return existing
     try:
         return save_customer(
             None,
@@ -341,6 +343,8 @@ def submit_deal(deal: Deal, user: User) -> list[Conflict]:
     now = utcnow()
     deal.status = SUBMITTED
     deal.submitted_at = now
+    if deal.first_submitted_at is None:  # a resubmission keeps its place (first registrant)
+        deal.first_submitted_at = now
     mark_special_requests(deal)
     deal.sla_due_at = add_working_days(
         now, current_app.config["APPROVAL_SLA_WORKING_DAYS"], vendor_tz().key
@@ -359,11 +363,16 @@ def submit_deal(deal: Deal, user: User) -> list[Conflict]:
 
 
 def has_open_conflict(deal: Deal) -> bool:
+    """Is the deal held by an open conflict (approval waits for a person's resolution)?
+
+    A conflict holds the channel registration it was recorded on: the later of two partners'
+    registrations (first registrant first), or one at a direct named account or against an open
+    direct deal. The earlier registration a later one names is not held by it.
+    """
     return (
         db.session.scalar(
             select(Conflict.id)
-            .where(Conflict.status == "open")
-            .where((Conflict.deal_id == deal.id) | (Conflict.other_deal_id == deal.id))
+            .where(Conflict.status == "open", Conflict.deal_id == deal.id)
             .limit(1)
         )
         is not None
