@@ -214,7 +214,8 @@ def run(args) -> int:
     instance = Path(tempfile.mkdtemp(prefix="bench_concurrency_"))
     process = _start_server(target.url, args.workers, port, instance)
     print(
-        f"== {target.label}: gunicorn -w {args.workers}, {args.clients} clients, {args.rounds} rounds"
+        f"== {target.label}: gunicorn -w {args.workers}, "
+        f"{args.clients} clients, {args.rounds} rounds"
     )
     latencies: list[float] = []
     failures: list[str] = []
@@ -227,7 +228,7 @@ def run(args) -> int:
             expected[round_no] = names
             barrier = threading.Barrier(args.clients)
 
-            def client(index: int, name: str) -> None:
+            def client(index: int, name: str, round_no=round_no, barrier=barrier) -> None:
                 body = {
                     "submit": True,
                     "project_name": f"第{round_no + 1}轮 {name[:20]} 扩容",
