@@ -176,3 +176,14 @@ def refresh_pipeline_command():
     rows = rebuild_pipeline()
     db.session.commit()
     click.echo(f"Pipeline refreshed: {rows} partner-stage row(s).")
+
+
+@customers_cli.command("refresh-grams")
+def refresh_grams_command():
+    """Rebuild the index of customer-name grams (after loading customers with SQL, or after the
+    matcher's normalisation changed)."""
+    from deals.suggestions import rebuild_name_grams
+
+    rows = rebuild_name_grams()
+    db.session.commit()
+    click.echo(f"{rows} name gram(s) indexed.")
