@@ -1011,8 +1011,9 @@ def _region_conflict(a: NormalizedName, b: NormalizedName) -> tuple[str, str] | 
     leaves_a, leaves_b = _placed(leaves_a, b), _placed(leaves_b, a)
     if not leaves_a or not leaves_b or leaves_a == leaves_b:
         return None
-    names_a = {p[-1] for p in leaves_a}
-    names_b = {p[-1] for p in leaves_b}
+    # Whole paths, so that 北京朝阳 vs 吉林长春朝阳 reads as two places.
+    names_a = {"".join(p) for p in leaves_a}
+    names_b = {"".join(p) for p in leaves_b}
     detail = f"regions {'/'.join(sorted(names_a))} vs {'/'.join(sorted(names_b))}"
 
     def related(p: tuple[str, ...], q: tuple[str, ...]) -> bool:
