@@ -76,7 +76,8 @@ def _not_homophone(ch: str, rng: random.Random) -> str:
     readings = _readings(ch)
     while True:
         other = rng.choice(_common_chars())
-        if other != ch and not (_readings(other) & readings):
+        # Not an administrative suffix either: 沈阳铭睿 -> 沈阳市睿 would move the region.
+        if other != ch and other not in "省市区县州旗盟" and not (_readings(other) & readings):
             return other
 
 
@@ -310,6 +311,19 @@ class PairMaker:
         _, prefix, brand, industry, legal = self.company(city)
         _, prefix_b, brand_b, industry_b, legal_b = self.company(city)
         return f"{prefix}{brand}{industry}{legal}", f"{prefix_b}{brand_b}{industry_b}{legal_b}"
+
+    def d_same_trade_other_brand(self) -> Pair:
+        _, prefix, brand, industry, legal = self.company()
+        other = self.brand(len(brand))
+        while other[0] == brand[0]:
+            other = self.brand(len(brand))
+        return f"{prefix}{brand}{industry}{legal}", f"{prefix}{other}{industry}{legal}"
+
+    def d_latin_other(self) -> Pair:
+        a, b = self.rng.sample(vocab._LATIN_HEADS, 2)
+        tail = self.rng.choice(vocab._LATIN_TAILS)
+        industry = self.rng.choice(vocab.EN_INDUSTRIES)
+        return f"{a}{tail} {industry} Co., Ltd.", f"{b}{tail} {industry} Co., Ltd."
 
 
 KINDS: dict[str, tuple[str, Callable[[PairMaker], Pair]]] = {

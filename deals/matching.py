@@ -197,9 +197,14 @@ _INSTITUTION_AFTER_LI_RE = re.compile(
     r"立(?:第|医|人民医院|中医|中心医院|儿童|妇|肿瘤|口腔|眼科|精神|传染|学校|中学|小学|高级中学"
     r"|初级中学|大学|学院|师范|职业|实验|幼儿园|图书馆|博物馆|美术馆|体育|档案馆|文化馆|卫生)"
 )
-# A suffix followed by these characters belongs to the next word: 上海市场…
-# (市场), 海城市政… (市政), 南山区域… (区域), 县域经济.
-_SUFFIX_WORDS = {"市": "场政民容貌值", "区": "域", "县": "域"}
+# A suffix followed by these words belongs to the next word: 上海市场… (市场),
+# 海城市政工程 (市政; but 长春市政府, 长春市政务… are 长春市 + 政…), 南山区域…
+# (区域), 县域经济.
+_SUFFIX_WORDS = {
+    "市": ("场", "政工程", "政建设", "政设施", "政园林", "政公用", "政道路", "政养护", "政环卫"),
+    "区": ("域",),
+    "县": ("域",),
+}
 
 
 @dataclass(frozen=True)
@@ -212,10 +217,9 @@ def _suffix_backoff(alias: str, rest: str) -> bool:
     """True if ``alias``'s suffix really belongs to the text that follows (``rest``)."""
     if alias[-1] not in _ADMIN_SUFFIX_CHARS or len(alias) < 2:
         return False
-    following = rest[:1]
-    if following == "立":  # 省立医院 / 市立第一医院; 兰州立宇, 邯郸市立昂 are 兰州 + 立宇
+    if rest[:1] == "立":  # 省立医院 / 市立第一医院; 兰州立宇, 邯郸市立昂 are 兰州 + 立宇
         return alias[-1] in "省市区县" and _INSTITUTION_AFTER_LI_RE.match(rest) is not None
-    return bool(following) and following in _SUFFIX_WORDS.get(alias[-1], "")
+    return rest.startswith(_SUFFIX_WORDS.get(alias[-1], ()))
 
 
 def _pick_region(
@@ -323,6 +327,10 @@ def _take_leading_regions(
         if hit is None:
             return s, mentions
         length, mention = hit
+        if mentions and mention.path[: len(mentions[-1].path)] != mentions[-1].path:
+            # A chain of regions descends (浙江省杭州市西湖区); a place elsewhere
+            # after it is part of the name (上海市基隆贸易, 锦州安顺餐饮).
+            return s, mentions
         mentions.append(mention)
         s = s[length:]
 
@@ -762,6 +770,14 @@ class NormalizedName:
         }
 
 
+def _on_one_path(first: list[_Mention], second: list[_Mention]) -> bool:
+    """True if every region of ``first`` lies on one path with one of ``second``."""
+    return all(
+        any(p.path[: len(q.path)] == q.path or q.path[: len(p.path)] == p.path for q in second)
+        for p in first
+    )
+
+
 def _fold(text: str) -> str:
     s = unicodedata.normalize("NFKC", text)
     s = _T2S.convert(s)
@@ -823,7 +839,13 @@ def _normalize(name: str, ambiguous_region: str) -> NormalizedName:
     s = s.replace("(", " ").replace(")", " ")
     s = re.sub(r"^\s*the\s+", "", s)
 
-    s, leading = _take_leading_regions(s, ambiguous_region or False)
+    rest, leading = _take_leading_regions(s, ambiguous_region or False)
+    if leading and bracket_mentions and not _on_one_path(leading, bracket_mentions):
+        # One organisation is in one place: with 天津 in brackets, the 金华 of
+        # 金华网络科技(天津) is its 字号, not a second place.
+        leading = []
+    else:
+        s = rest
     head, tail = _split_branch(s)
     stripped = _strip_legal_forms(head)
     legal_form = legal_form or stripped.replace(" ", "") != head.replace(" ", "") or bool(tail)
@@ -1054,6 +1076,25 @@ def _reread_ambiguous(
     return norm
 
 
+def _inner_regions_decide(a: NormalizedName, b: NormalizedName) -> bool:
+    """True if different inner regions make two organisations: both names have
+    some (中国移动通信集团江苏 vs 福建), or the cores agree once they are set
+    aside (中国移动通信集团 vs 中国移动通信集团江苏).  A 字号 that merely looks
+    like a place and is mistyped (基隆服饰 vs 基弄服饰) is left to the other
+    rules."""
+    if a.inner_regions and b.inner_regions:
+        return True
+
+    def without(n: NormalizedName) -> str:
+        core = n.core
+        for region in n.inner_regions:
+            core = core.replace(region, "", 1)
+        return core
+
+    core_a, core_b = without(a), without(b)
+    return core_a == core_b or core_a.startswith(core_b) or core_b.startswith(core_a)
+
+
 # Cores of public bodies: the same core exists in every city, district and
 # province (财政局, 人民医院, 第一中学), so two levels of one path are two bodies.
 _PUBLIC_BODY_RE = re.compile(
@@ -1279,6 +1320,9 @@ def compare_customer_names(
        ``latin_near_miss`` (Latin cores one edit apart, two from 8 letters,
        same first letter, same digits).  The last two and typos in short
        names are not applied to public bodies (人民医院 vs 人民中医院).
+       Also ``region_word_in_name``: the regions differ only if a place
+       name is read as a region on one side and as the 字号 on the other
+       (上海市基隆贸易 vs 基隆贸易有限公司).
     9. Otherwise different: ``trade_differs`` (same 字号, another trade:
        东营法兰多云计算 vs 东营法兰多物流) or ``fuzzy_below_threshold``
        (a one-character change that is not a homophone, 锋鱼/梵鱼, or just
@@ -1326,6 +1370,12 @@ def compare_customer_names(
     level_detail = ""
     if conflict is not None:
         rule, detail = conflict
+        if rule == "region_differs" and (
+            any(norm_a.core == r + norm_b.core for r in norm_b.regions)
+            or any(norm_b.core == r + norm_a.core for r in norm_a.regions)
+        ):
+            # 上海市基隆贸易 vs 基隆贸易有限公司: 基隆 is a place or the 字号.
+            return verdict(POSSIBLE, "region_word_in_name", f"{detail}, or a 字号")
         if rule == "region_differs" or _is_public_body(norm_a) or _is_public_body(norm_b):
             return verdict(DIFFERENT, rule, detail)
         level_detail = detail
@@ -1335,7 +1385,7 @@ def compare_customer_names(
             "branch_differs",
             f"branch {norm_a.branch or '-'} vs {norm_b.branch or '-'}",
         )
-    if norm_a.inner_regions != norm_b.inner_regions:
+    if norm_a.inner_regions != norm_b.inner_regions and _inner_regions_decide(norm_a, norm_b):
         return verdict(
             DIFFERENT,
             "inner_region_differs",
