@@ -1,4 +1,4 @@
-"""Decide whether two end-customer names denote the same customer.
+"""Decide whether two end-customer names denote the same customer: same, possible or different.
 
 Pure domain logic: plain functions of plain values, no Flask, no database.
 
@@ -16,7 +16,14 @@ Overview
      ``(Hong Kong)``) are recorded as regions, anything else stays in the
      name;
    * leading region words (``浙江省杭州市``, ``深圳市南山区``, ``Shenzhen``)
-     are recorded as regions and removed;
+     are recorded as regions and removed; every prefecture and county-level
+     division of the national list (``deals/data/divisions.tsv``) is known,
+     a chain of them must descend (上海市基隆贸易: 基隆 is the 字号), a county
+     name several cities share (鼓楼区) is placed by the city before it, and
+     市立/省立 stay with the name only before an institution word
+     (福建省立医院, but 邯郸市 + 立昂物流);
+   * ambiguous short names (中山, 朝阳 ...) are not regions when bare;
+     :func:`compare_customer_names` re-reads them when the other name says so;
    * a trailing branch unit (``南山分局``, ``北京分公司``, ``海淀支行``) is
      recorded as the branch and kept in the core;
    * legal-form words (有限公司, 股份有限公司, 集团, Co., Ltd., Limited, Inc.
@@ -29,9 +36,13 @@ Overview
    * punctuation and whitespace are removed.
 
 3. The two normalised names are then compared (:func:`compare_customer_names`):
-   regions must be compatible, and the cores must be equal, apart from one
-   narrow typo tolerance for long Latin-script names (see
-   :func:`compare_customer_names` for why).
+   for ``same`` regions must be compatible and the cores equal, apart from
+   one narrow typo tolerance for long Latin-script names; ``possible``
+   covers what partners type (short names, shortened trades, homophone
+   typos, one character added/dropped/swapped, two levels of one region
+   path for companies, Latin near misses); everything else is ``different``.
+   :func:`suggestion_grams` gives the grams a candidate index needs so that
+   the ``possible`` ones are retrieved too.
 """
 
 from __future__ import annotations
@@ -879,9 +890,11 @@ def name_search_key(name: str) -> str:
     """Database search key of a customer name: its normalised core.
 
     Two names can only be judged the same (without USCC) if their keys are
-    equal, or, for long Latin-script names, one letter apart; so an equality
-    lookup on this key plus :func:`candidate_ngrams` for near misses is
-    enough to retrieve candidates.
+    equal, or, for long Latin-script names, one letter apart (or a bare
+    ambiguous city name starts one of them: 中山慕舍电子 vs 慕舍电子(中山));
+    so an equality lookup on this key plus :func:`candidate_ngrams` for near
+    misses is enough to retrieve candidates for ``same``;
+    :func:`suggestion_grams` retrieves the ``possible`` ones.
     """
     return normalize_customer_name(name).core
 
