@@ -1,8 +1,9 @@
-"""`python -m bench deals|partners|statements|dashboards`: seed a large channel, time it.
+"""`python -m bench deals|partners|statements|dashboards|matching`: seed a large channel, time it.
 
 deals: the conflict check and the approval queue; partners: attainment and signals on the
 partners list page; statements: the partner and channel Excel statements; dashboards: each
-role's home page.
+role's home page; matching: accuracy of the customer-name matcher by kind of pair (pure, no
+database).
 
     python -m bench partners [--db sqlite|postgresql|both] [--partners 2000]
                              [--order-lines 2000000] [--requests 50] [--small] [--explain]
@@ -11,6 +12,7 @@ role's home page.
     python -m bench statements [--db sqlite|postgresql|both] [--partners 2000] [--lines 2000000]
                                [--big-lines 100000] [--repeat 3] [--small] [--keep]
     python -m bench dashboards [--db sqlite|postgresql|both] [--requests 50] [--small] [--keep]
+    python -m bench matching [--pairs 1000] [--seed N] [-v]
 
 PostgreSQL runs on a fresh database created on the server of BENCH_DATABASE_URL (or
 TEST_DATABASE_URL) and dropped at the end (unless --keep); SQLite in a temporary file.
@@ -108,6 +110,12 @@ def _parser() -> argparse.ArgumentParser:
     statements.add_argument("--seed", type=int, default=20261123, help="random seed")
     statements.add_argument("--keep", action="store_true", help="keep the databases afterwards")
     _dashboards_parser(commands, server)
+    matching = commands.add_parser(
+        "matching", help="accuracy of the customer-name matcher by kind of pair (no database)"
+    )
+    matching.add_argument("--pairs", type=int, default=1000, help="pairs of each kind")
+    matching.add_argument("--seed", type=int, default=20261123, help="random seed")
+    matching.add_argument("-v", "--verbose", action="store_true", help="list misjudged pairs")
     return parser
 
 
@@ -141,10 +149,22 @@ def _dashboards_parser(commands, server) -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = _parser()
     argv = sys.argv[1:] if argv is None else argv
-    if not argv or argv[0] not in ("deals", "partners", "statements", "dashboards", "-h", "--help"):
+    if not argv or argv[0] not in (
+        "deals",
+        "partners",
+        "statements",
+        "dashboards",
+        "matching",
+        "-h",
+        "--help",
+    ):
         # `python -m bench [options]` (make bench) runs the one benchmark there is.
         argv = ["deals", *argv]
     args = parser.parse_args(argv)
+    if args.command == "matching":
+        from bench.matching import run as run_matching
+
+        return run_matching(args)
     if args.command == "dashboards":
         from bench.dashboards import run
 

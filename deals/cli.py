@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import json
 from collections import defaultdict
 
@@ -29,15 +30,58 @@ def expire_command():
 
 
 @customers_cli.command("compare")
-@click.argument("name_a")
-@click.argument("name_b")
+@click.argument("name_a", required=False)
+@click.argument("name_b", required=False)
 @click.option("--uscc-a", default=None, help="Credit code of the first customer.")
 @click.option("--uscc-b", default=None, help="Credit code of the second customer.")
-def compare_command(name_a, name_b, uscc_a, uscc_b):
-    """Print `same` or `different` on the first line, then the evidence."""
+@click.option(
+    "--file",
+    "pairs_file",
+    type=click.Path(dir_okay=False),
+    default=None,
+    help="Tab-separated pairs with a header naming name_a, name_b (and optionally uscc_a, "
+    "uscc_b); prints verdict, rule and score per pair, in input order.",
+)
+def compare_command(name_a, name_b, uscc_a, uscc_b, pairs_file):
+    """Compare two names: print `same`, `possible` or `different` on the first line, then the
+    evidence (JSON).  With --file, compare every pair of a TSV file instead."""
+    if pairs_file is not None:
+        if name_a is not None or name_b is not None:
+            raise click.UsageError("give either two names or --file, not both")
+        _compare_file(pairs_file)
+        return
+    if name_a is None or name_b is None:
+        raise click.UsageError("give two names, or --file PAIRS.tsv")
     verdict = compare_customer_names(name_a, name_b, uscc_a, uscc_b)
-    click.echo("same" if verdict.same else "different")
+    click.echo(verdict.verdict)
     click.echo(json.dumps(verdict.evidence(), ensure_ascii=False, indent=2))
+
+
+def _compare_file(path: str) -> None:
+    """One line per pair of a TSV file: verdict, rule, score (one decimal), tab-separated."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as fh:
+            reader = csv.DictReader(fh, delimiter="\t")
+            columns = [c.strip() for c in reader.fieldnames or []]
+            missing = [c for c in ("name_a", "name_b") if c not in columns]
+            if missing:
+                raise click.UsageError(
+                    f"{path}: the header names no column {', '.join(missing)} "
+                    f"(found: {', '.join(columns) or 'nothing'})"
+                )
+            reader.fieldnames = columns
+            lines = []
+            for row in reader:
+                verdict = compare_customer_names(
+                    row.get("name_a") or "",
+                    row.get("name_b") or "",
+                    row.get("uscc_a") or None,
+                    row.get("uscc_b") or None,
+                )
+                lines.append(f"{verdict.verdict}\t{verdict.rule}\t{verdict.score:.1f}")
+    except (OSError, UnicodeDecodeError, csv.Error) as exc:
+        raise click.UsageError(f"cannot read {path}: {exc}") from exc
+    click.echo("\n".join(lines))
 
 
 @customers_cli.command("duplicates")

@@ -164,10 +164,6 @@ def registered_before(earlier: Deal, later: Deal) -> bool:
     return (a, earlier.id) < (b, later.id)
 
 
-def _verdict_of(verdict) -> str:
-    return getattr(verdict, "verdict", "same" if verdict.same else "different")
-
-
 def customer_matches(
     customer: EndCustomer,
 ) -> tuple[list[tuple[EndCustomer, dict]], list[tuple[EndCustomer, dict]]]:
@@ -186,10 +182,9 @@ def customer_matches(
         verdict = compare_customer_names(
             customer.name, candidate.name, customer.uscc, candidate.uscc
         )
-        kind = _verdict_of(verdict)
-        if kind == "same":
+        if verdict.same:
             same.append((candidate, verdict.evidence()))
-        elif kind == "possible":
+        elif verdict.possible:
             possible.append((candidate, verdict.evidence()))
     possible.sort(key=lambda pair: (-pair[1]["score"], pair[0].name, pair[0].id))
     return same, possible

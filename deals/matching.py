@@ -1,4 +1,4 @@
-"""Decide whether two end-customer names denote the same customer.
+"""Decide whether two end-customer names denote the same customer: same, possible or different.
 
 Pure domain logic: plain functions of plain values, no Flask, no database.
 
@@ -16,7 +16,14 @@ Overview
      ``(Hong Kong)``) are recorded as regions, anything else stays in the
      name;
    * leading region words (``浙江省杭州市``, ``深圳市南山区``, ``Shenzhen``)
-     are recorded as regions and removed;
+     are recorded as regions and removed; every prefecture and county-level
+     division of the national list (``deals/data/divisions.tsv``) is known,
+     a chain of them must descend (上海市基隆贸易: 基隆 is the 字号), a county
+     name several cities share (鼓楼区) is placed by the city before it, and
+     市立/省立 stay with the name only before an institution word
+     (福建省立医院, but 邯郸市 + 立昂物流);
+   * ambiguous short names (中山, 朝阳 ...) are not regions when bare;
+     :func:`compare_customer_names` re-reads them when the other name says so;
    * a trailing branch unit (``南山分局``, ``北京分公司``, ``海淀支行``) is
      recorded as the branch and kept in the core;
    * legal-form words (有限公司, 股份有限公司, 集团, Co., Ltd., Limited, Inc.
@@ -29,9 +36,13 @@ Overview
    * punctuation and whitespace are removed.
 
 3. The two normalised names are then compared (:func:`compare_customer_names`):
-   regions must be compatible, and the cores must be equal, apart from one
-   narrow typo tolerance for long Latin-script names (see
-   :func:`compare_customer_names` for why).
+   for ``same`` regions must be compatible and the cores equal, apart from
+   one narrow typo tolerance for long Latin-script names; ``possible``
+   covers what partners type (short names, shortened trades, homophone
+   typos, one character added/dropped/swapped, two levels of one region
+   path for companies, Latin near misses); everything else is ``different``.
+   :func:`suggestion_grams` gives the grams a candidate index needs so that
+   the ``possible`` ones are retrieved too.
 """
 
 from __future__ import annotations
@@ -43,6 +54,7 @@ from functools import lru_cache
 from typing import Any
 
 import opencc
+import pypinyin
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
@@ -57,6 +69,11 @@ __all__ = [
     "name_province",
     "name_search_key",
     "normalize_customer_name",
+    "suggestion_grams",
+    "POSSIBLE",
+    "SAME",
+    "DIFFERENT",
+    "VERDICTS",
 ]
 
 # The converter is expensive to build and safe to share.
@@ -80,14 +97,27 @@ class _Region:
     path: tuple[str, ...]
     # True for the bare short form of a name in AMBIGUOUS_SHORT_NAMES.
     ambiguous: bool = False
+    # 1 province, 2 prefecture, 3 county level.
+    level: int = 1
+    # Recognised inside a name too (河南 in 中国联通河南分公司); county-level
+    # names from the national list are recognised only as prefixes and in
+    # brackets.
+    inner: bool = True
+    # One-character county names (赵县, 城区, 东区) count only right after
+    # their own prefecture.
+    needs_parent: bool = False
 
 
-def _build_cjk_aliases() -> dict[str, _Region]:
-    table: dict[str, _Region] = {}
+def _build_cjk_aliases() -> dict[str, tuple[_Region, ...]]:
+    """Alias -> the regions it may denote (several for 鼓楼区, 朝阳区 ...)."""
+    table: dict[str, list[_Region]] = {}
 
     def add(alias: str, region: _Region) -> None:
-        # First definition wins; the data test checks there are no clashes.
-        table.setdefault(alias, region)
+        regions_of = table.setdefault(alias, [])
+        if regions_of and (regions_of[0].level < 3 or region.level < 3):
+            return  # first definition of a province or prefecture alias wins
+        if all(r.path != region.path for r in regions_of):
+            regions_of.append(region)
 
     for prov, full_forms in _regions.PROVINCES.items():
         region = _Region(prov, (prov,))
@@ -96,22 +126,49 @@ def _build_cjk_aliases() -> dict[str, _Region]:
             add(alias, region)
     for prov, names in _regions.PREFECTURES.items():
         for name in names:
-            region = _Region(name, (prov, name))
+            region = _Region(name, (prov, name), level=2)
             add(name + "市", region)
             for alias in _regions.PREFECTURE_FULL_NAMES.get(name, ()):
                 add(alias, region)
             ambiguous = name in _regions.AMBIGUOUS_SHORT_NAMES
-            add(name, _Region(name, (prov, name), ambiguous))
+            add(name, _Region(name, (prov, name), ambiguous, level=2))
     for name, parents in _regions.COUNTY_LEVEL_CITIES.items():
-        region = _Region(name, (*parents, name))
+        region = _Region(name, (*parents, name), level=3)
         add(name + "市", region)
         ambiguous = name in _regions.AMBIGUOUS_SHORT_NAMES
-        add(name, _Region(name, (*parents, name), ambiguous))
-    return table
+        add(name, _Region(name, (*parents, name), ambiguous, level=3))
+
+    # The national list: every prefecture (under its official name) and every
+    # county-level division (full name, and 景宁县 for 景宁畲族自治县).
+    path_of_code: dict[str, tuple[str, ...]] = {}
+    for division in _regions.load_divisions():
+        parent = path_of_code.get(division.parent, ())
+        if division.level in ("province", "prefecture"):
+            known = table.get(division.name)
+            if known and known[0].level < 3:
+                path_of_code[division.code] = known[0].path
+            else:  # 海南藏族自治州: its short name is a province's
+                path = (*parent, division.name)
+                path_of_code[division.code] = path
+                add(division.name, _Region(division.name, path, level=2))
+            continue
+        short, suffix = _regions.county_short_name(division.name)
+        path = (*parent, short)
+        aliases = [division.name]
+        if suffix in ("自治县", "自治旗"):
+            aliases.append(short + suffix[-1])
+        for alias in aliases:
+            add(alias, _Region(short, path, level=3, inner=False, needs_parent=len(alias) <= 2))
+    return {alias: tuple(found) for alias, found in table.items()}
 
 
-_CJK_REGIONS = _build_cjk_aliases()
-_CJK_MAX_ALIAS = max(map(len, _CJK_REGIONS))
+_CJK_ALL_REGIONS = _build_cjk_aliases()
+_CJK_MAX_ALIAS = max(map(len, _CJK_ALL_REGIONS))
+# What is recognised inside a name (one region per alias).
+_CJK_REGIONS: dict[str, _Region] = {
+    alias: found[0] for alias, found in _CJK_ALL_REGIONS.items() if found[0].inner
+}
+_CJK_MAX_INNER_ALIAS = max(map(len, _CJK_REGIONS))
 
 _PATH_OF: dict[str, tuple[str, ...]] = {
     r.canonical: r.path for r in _CJK_REGIONS.values() if r.path[-1] == r.canonical
@@ -143,9 +200,22 @@ _LATIN_REGIONS, _LATIN_REGION_RE = _build_latin_regions()
 _DISTRICT_RE = re.compile(r"([\u4e00-\u9fff]{2,3}?)(新区|区|县)")
 
 # Administrative suffixes a full region name may end with.  When the suffix
-# is followed by 立 it belongs to the institution (福建省立医院 = "the
-# provincial hospital of Fujian", not "福建省" + "立医院").
+# is followed by 立 and an institution word it belongs to the institution
+# (福建省立医院 = "the provincial hospital of Fujian", not "福建省" + "立医院");
+# otherwise 立 starts the name (邯郸市立昂物流 = 邯郸 + 立昂物流).
 _ADMIN_SUFFIX_CHARS = "省市区县州"
+_INSTITUTION_AFTER_LI_RE = re.compile(
+    r"立(?:第|医|人民医院|中医|中心医院|儿童|妇|肿瘤|口腔|眼科|精神|传染|学校|中学|小学|高级中学"
+    r"|初级中学|大学|学院|师范|职业|实验|幼儿园|图书馆|博物馆|美术馆|体育|档案馆|文化馆|卫生)"
+)
+# A suffix followed by these words belongs to the next word: 上海市场… (市场),
+# 海城市政工程 (市政; but 长春市政府, 长春市政务… are 长春市 + 政…), 南山区域…
+# (区域), 县域经济.
+_SUFFIX_WORDS = {
+    "市": ("场", "政工程", "政建设", "政设施", "政园林", "政公用", "政道路", "政养护", "政环卫"),
+    "区": ("域",),
+    "县": ("域",),
+}
 
 
 @dataclass(frozen=True)
@@ -154,30 +224,70 @@ class _Mention:
     path: tuple[str, ...]
 
 
-def _suffix_backoff(alias: str, following: str) -> bool:
-    """True if ``alias``'s suffix really belongs to the next word."""
+def _suffix_backoff(alias: str, rest: str) -> bool:
+    """True if ``alias``'s suffix really belongs to the text that follows (``rest``)."""
     if alias[-1] not in _ADMIN_SUFFIX_CHARS or len(alias) < 2:
         return False
-    if following == "立":  # 省立 / 市立 / 区立 / 县立; 兰州立宇, 杭州立信 are 兰州 + 立宇
-        return alias[-1] in "省市区县"
-    # 上海市场… is 上海 + 市场…, not 上海市 + 场….
-    return alias[-1] == "市" and following == "场"
+    if rest[:1] == "立":  # 省立医院 / 市立第一医院; 兰州立宇, 邯郸市立昂 are 兰州 + 立宇
+        return alias[-1] in "省市区县" and _INSTITUTION_AFTER_LI_RE.match(rest) is not None
+    return rest.startswith(_SUFFIX_WORDS.get(alias[-1], ()))
+
+
+def _pick_region(
+    found: tuple[_Region, ...],
+    prev: _Mention | None,
+    allow_ambiguous: bool | str,
+) -> _Region | None:
+    """The region an alias denotes here, given the region before it (if any)."""
+    region = found[0]
+    if region.level < 3 or region.inner:
+        if region.ambiguous and allow_ambiguous is not True and allow_ambiguous != region.canonical:
+            # 广东中山… : right after its own province the bare name is safe.
+            if not (prev and prev.path == (region.path[0],)):
+                return None
+        return region
+    # A county-level name from the national list: the one under the region
+    # named before it, else the only one of that name, else unplaced.
+    if prev is not None:
+        for candidate in found:
+            if candidate.path[: len(prev.path)] == prev.path:
+                return candidate
+    if region.needs_parent:
+        return None
+    if prev is not None:
+        return _Region(region.canonical, (*prev.path, region.canonical), level=3, inner=False)
+    if len(found) == 1:
+        return region
+    return _Region(region.canonical, (region.canonical,), level=3, inner=False)
 
 
 def _match_cjk_region(
-    s: str, pos: int, allow_ambiguous: bool, prev: _Mention | None
+    s: str,
+    pos: int,
+    allow_ambiguous: bool | str,
+    prev: _Mention | None,
+    inner: bool = False,
 ) -> tuple[int, _Region] | None:
-    """Longest region alias starting at ``s[pos]``, or None."""
-    for length in range(min(_CJK_MAX_ALIAS, len(s) - pos), 0, -1):
+    """Longest region alias starting at ``s[pos]``, or None.
+
+    ``allow_ambiguous`` is True (inside brackets), False, or the one
+    ambiguous short name that may be read as a region here.  With ``inner``
+    only the regions recognised inside a name are looked up.
+    """
+    longest = _CJK_MAX_INNER_ALIAS if inner else _CJK_MAX_ALIAS
+    for length in range(min(longest, len(s) - pos), 0, -1):
         alias = s[pos : pos + length]
-        region = _CJK_REGIONS.get(alias)
-        if region is None:
+        if inner:
+            region = _CJK_REGIONS.get(alias)
+            found = (region,) if region is not None else None
+        else:
+            found = _CJK_ALL_REGIONS.get(alias)
+        if not found:
             continue
-        if region.ambiguous and not allow_ambiguous:
-            # 广东中山… : right after its own province the bare name is safe.
-            if not (prev and prev.path == (region.path[0],)):
-                continue
-        if _suffix_backoff(alias, s[pos + length : pos + length + 1]):
+        if _suffix_backoff(alias, s[pos + length : pos + length + 12]):
+            continue
+        region = _pick_region(found, prev, allow_ambiguous)
+        if region is None:
             continue
         return length, region
     return None
@@ -192,14 +302,14 @@ def _match_district(s: str, prev: _Mention | None) -> tuple[int, _Mention] | Non
         return None
     if any(name.endswith(w) for w in _regions.NON_DISTRICT_ZONE_WORDS):
         return None
-    if s[m.end() : m.end() + 1] == "立":
+    if _INSTITUTION_AFTER_LI_RE.match(s[m.end() :]):
         return None
     path = (*prev.path, name) if prev else (name,)
     return m.end(), _Mention(name, path)
 
 
 def _match_region_prefix(
-    s: str, prev: _Mention | None, allow_ambiguous: bool
+    s: str, prev: _Mention | None, allow_ambiguous: bool | str
 ) -> tuple[int, _Mention] | None:
     """Match one region word at the start of ``s`` (no leading space)."""
     if not s:
@@ -217,7 +327,9 @@ def _match_region_prefix(
     return _match_district(s, prev)
 
 
-def _take_leading_regions(s: str, allow_ambiguous: bool = False) -> tuple[str, list[_Mention]]:
+def _take_leading_regions(
+    s: str, allow_ambiguous: bool | str = False
+) -> tuple[str, list[_Mention]]:
     """Strip the chain of region words at the start of ``s``."""
     mentions: list[_Mention] = []
     while True:
@@ -226,6 +338,10 @@ def _take_leading_regions(s: str, allow_ambiguous: bool = False) -> tuple[str, l
         if hit is None:
             return s, mentions
         length, mention = hit
+        if mentions and mention.path[: len(mentions[-1].path)] != mentions[-1].path:
+            # A chain of regions descends (浙江省杭州市西湖区); a place elsewhere
+            # after it is part of the name (上海市基隆贸易, 锦州安顺餐饮).
+            return s, mentions
         mentions.append(mention)
         s = s[length:]
 
@@ -243,7 +359,7 @@ def _scan_inner_regions(s: str) -> tuple[str, list[str]]:
     while i < len(s):
         ch = s[i]
         if "\u4e00" <= ch <= "\u9fff":
-            hit = _match_cjk_region(s, i, allow_ambiguous=False, prev=None)
+            hit = _match_cjk_region(s, i, allow_ambiguous=False, prev=None, inner=True)
             if hit is not None:
                 length, region = hit
                 found.append((i, region.canonical))
@@ -459,7 +575,7 @@ def _split_branch(s: str) -> tuple[str, str]:
 def _trailing_region_length(s: str) -> int:
     """Length of a (non-ambiguous) region word that ends ``s``, else 0."""
     stripped = s.rstrip()
-    for length in range(min(_CJK_MAX_ALIAS, len(stripped)), 0, -1):
+    for length in range(min(_CJK_MAX_INNER_ALIAS, len(stripped)), 0, -1):
         region = _CJK_REGIONS.get(stripped[-length:])
         if region is not None and not region.ambiguous:
             return length + len(s) - len(stripped)
@@ -648,6 +764,9 @@ class NormalizedName:
     # Trailing branch unit such as "南山分局" ('' if none); it stays in the
     # core.
     branch: str = ""
+    # Whether the name carried a legal form (有限公司, 集团, Co., Ltd. ...):
+    # a bare 格式塔电子 is what a partner types, not a registered name.
+    legal_form: bool = False
 
     def as_dict(self) -> dict[str, Any]:
         """JSON-serialisable view."""
@@ -658,7 +777,16 @@ class NormalizedName:
             "ordinals": list(self.ordinals),
             "inner_regions": list(self.inner_regions),
             "branch": self.branch,
+            "legal_form": self.legal_form,
         }
+
+
+def _on_one_path(first: list[_Mention], second: list[_Mention]) -> bool:
+    """True if every region of ``first`` lies on one path with one of ``second``."""
+    return all(
+        any(p.path[: len(q.path)] == q.path or q.path[: len(p.path)] == p.path for q in second)
+        for p in first
+    )
 
 
 def _fold(text: str) -> str:
@@ -669,7 +797,6 @@ def _fold(text: str) -> str:
     return _SEPARATOR_RE.sub(" ", s)
 
 
-@lru_cache(maxsize=65536)
 def normalize_customer_name(name: str) -> NormalizedName:
     """Normalise a customer name (Chinese or English) for matching.
 
@@ -687,15 +814,27 @@ def normalize_customer_name(name: str) -> NormalizedName:
 
     The result is cached: the function is pure and names repeat a lot.
     """
+    return _normalize(name, "")
+
+
+@lru_cache(maxsize=65536)
+def _normalize(name: str, ambiguous_region: str) -> NormalizedName:
+    """:func:`normalize_customer_name`, reading a leading ``ambiguous_region``
+    (中山, 朝阳 ...) as that region rather than as part of the name."""
     original = name
     s = _fold(name or "")
 
     # Brackets, innermost first.
     bracket_mentions: list[_Mention] = []
+    legal_form = False
 
     def replace_bracket(m: re.Match[str]) -> str:
+        nonlocal legal_form
         content = m.group(1).strip()
-        if not content or _bracket_content_is_noise(content):
+        if not content:
+            return " "
+        if _bracket_content_is_noise(content):
+            legal_form = legal_form or not _strip_legal_forms(content).strip()
             return " "
         mentions = _parse_region_list(content)
         if mentions is not None:
@@ -711,9 +850,17 @@ def normalize_customer_name(name: str) -> NormalizedName:
     s = s.replace("(", " ").replace(")", " ")
     s = re.sub(r"^\s*the\s+", "", s)
 
-    s, leading = _take_leading_regions(s)
+    rest, leading = _take_leading_regions(s, ambiguous_region or False)
+    if leading and bracket_mentions and not _on_one_path(leading, bracket_mentions):
+        # One organisation is in one place: with 天津 in brackets, the 金华 of
+        # 金华网络科技(天津) is its 字号, not a second place.
+        leading = []
+    else:
+        s = rest
     head, tail = _split_branch(s)
-    head = _strip_legal_forms(head)
+    stripped = _strip_legal_forms(head)
+    legal_form = legal_form or stripped.replace(" ", "") != head.replace(" ", "") or bool(tail)
+    head = stripped
     body = f"{head} {tail}"
     body = _LATIN_WORD_RE.sub(lambda m: _LATIN_WORD_FOLD.get(m.group(), m.group()), body)
     body, inner = _scan_inner_regions(body)
@@ -735,6 +882,7 @@ def normalize_customer_name(name: str) -> NormalizedName:
         region_paths=tuple(m.path for m in mentions),
         inner_regions=tuple(inner),
         branch=branch,
+        legal_form=legal_form,
     )
 
 
@@ -742,9 +890,11 @@ def name_search_key(name: str) -> str:
     """Database search key of a customer name: its normalised core.
 
     Two names can only be judged the same (without USCC) if their keys are
-    equal, or, for long Latin-script names, one letter apart; so an equality
-    lookup on this key plus :func:`candidate_ngrams` for near misses is
-    enough to retrieve candidates.
+    equal, or, for long Latin-script names, one letter apart (or a bare
+    ambiguous city name starts one of them: 中山慕舍电子 vs 慕舍电子(中山));
+    so an equality lookup on this key plus :func:`candidate_ngrams` for near
+    misses is enough to retrieve candidates for ``same``;
+    :func:`suggestion_grams` retrieves the ``possible`` ones.
     """
     return normalize_customer_name(name).core
 
@@ -785,18 +935,24 @@ def candidate_ngrams(core: str, n: int = 2) -> set[str]:
 # ---------------------------------------------------------------------------
 
 
+SAME = "same"
+POSSIBLE = "possible"
+DIFFERENT = "different"
+VERDICTS = (SAME, POSSIBLE, DIFFERENT)
+
+
 @dataclass(frozen=True)
 class MatchVerdict:
     """Outcome of :func:`compare_customer_names`.
 
-    ``rule`` is the short machine name of the rule that decided:
-    ``uscc_equal``, ``uscc_differs``, ``empty_name``, ``region_differs``,
-    ``region_level_differs``, ``core_equal``, ``branch_differs``,
-    ``inner_region_differs``, ``ordinal_differs``, ``fuzzy_near_match`` or
-    ``fuzzy_below_threshold``.
+    ``verdict`` is ``same``, ``possible`` or ``different`` (``same`` is kept
+    as a property for the callers that only open conflicts).  ``rule`` is the
+    short machine name of the rule that decided (see
+    :func:`compare_customer_names` for the list); ``score`` is the rapidfuzz
+    ratio of the two cores, 0..100.
     """
 
-    same: bool
+    verdict: str
     score: float
     rule: str
     normalized_a: str
@@ -807,11 +963,22 @@ class MatchVerdict:
     uscc_a: str | None = None
     uscc_b: str | None = None
 
+    @property
+    def same(self) -> bool:
+        """True if the names denote one registered organisation (opens a conflict)."""
+        return self.verdict == SAME
+
+    @property
+    def possible(self) -> bool:
+        """True if a person should look at the pair (a suggestion, never a conflict)."""
+        return self.verdict == POSSIBLE
+
     def evidence(self) -> dict[str, Any]:
         """Everything that led to the verdict, as a JSON-serialisable dict."""
         a = self.name_a or NormalizedName(original="", core=self.normalized_a)
         b = self.name_b or NormalizedName(original="", core=self.normalized_b)
         return {
+            "verdict": self.verdict,
             "same": self.same,
             "score": self.score,
             "rule": self.rule,
@@ -826,6 +993,8 @@ class MatchVerdict:
             "inner_regions_b": list(b.inner_regions),
             "branch_a": a.branch,
             "branch_b": b.branch,
+            "legal_form_a": a.legal_form,
+            "legal_form_b": b.legal_form,
             "uscc_a": self.uscc_a,
             "uscc_b": self.uscc_b,
             "name_a": a.original,
@@ -845,34 +1014,45 @@ def _leaves(name: NormalizedName) -> set[tuple[str, ...]]:
     return {p for p in paths if not any(len(q) > len(p) and q[: len(p)] == p for q in paths)}
 
 
+def _placed(leaves: set[tuple[str, ...]], other: NormalizedName) -> set[tuple[str, ...]]:
+    """Leaves with a known place; an unplaced one (鼓楼区 without its city) takes
+    the place the other name gives the same word, or is set aside."""
+    placed: set[tuple[str, ...]] = set()
+    for path in leaves:
+        if path[0] in _regions.PROVINCES:
+            placed.add(path)
+            continue
+        for other_path in other.region_paths:
+            if path[-1] in other_path:
+                placed.add(other_path[: other_path.index(path[-1]) + 1])
+    return placed
+
+
 def _region_conflict(a: NormalizedName, b: NormalizedName) -> tuple[str, str] | None:
-    """(rule, detail) if the regions of ``a`` and ``b`` rule out a match.
+    """(rule, detail) if the regions of ``a`` and ``b`` are not the same place.
 
     Regions on one side only are set aside (北京X vs X).  When both sides
-    carry regions, their most specific regions must be the same:
-    浙江省杭州市X vs 杭州X compare 杭州 with 杭州 (the 浙江 is implied), but
-    浙江省X vs 杭州市X, or 深圳市南山区X vs 深圳市X, name bodies at different
-    administrative levels, which are different customers
-    (``region_level_differs``).  A region we cannot place (a district seen
-    without its city) that appears on one side only is set aside too.
+    carry regions, their most specific regions must be the same place (a
+    path from the province down): 浙江省杭州市X vs 杭州X compare 杭州 with
+    杭州 (the 浙江 is implied); 北京市朝阳区 and 长春市朝阳区 are two places.
+    Two levels of one path (浙江省X vs 杭州市X, 深圳市南山区X vs 深圳市X) give
+    ``region_level_differs``; anything else ``region_differs``.  A region we
+    cannot place (a district seen without its city, or a name several cities
+    share) is placed by the other name, or set aside.
     """
     leaves_a, leaves_b = _leaves(a), _leaves(b)
     if not leaves_a or not leaves_b:
         return None
-    all_a = {x for p in a.region_paths for x in p}
-    all_b = {x for p in b.region_paths for x in p}
-    leaves_a = {p for p in leaves_a if p[0] in _regions.PROVINCES or p[-1] in all_b}
-    leaves_b = {p for p in leaves_b if p[0] in _regions.PROVINCES or p[-1] in all_a}
-    if not leaves_a or not leaves_b:
+    leaves_a, leaves_b = _placed(leaves_a, b), _placed(leaves_b, a)
+    if not leaves_a or not leaves_b or leaves_a == leaves_b:
         return None
-    names_a = {p[-1] for p in leaves_a}
-    names_b = {p[-1] for p in leaves_b}
-    if names_a == names_b:
-        return None
+    # Whole paths, so that 北京朝阳 vs 吉林长春朝阳 reads as two places.
+    names_a = {"".join(p) for p in leaves_a}
+    names_b = {"".join(p) for p in leaves_b}
     detail = f"regions {'/'.join(sorted(names_a))} vs {'/'.join(sorted(names_b))}"
 
     def related(p: tuple[str, ...], q: tuple[str, ...]) -> bool:
-        return p[-1] in q or q[-1] in p
+        return p[: len(q)] == q or q[: len(p)] == p
 
     if all(any(related(p, q) for q in leaves_b) for p in leaves_a) and all(
         any(related(q, p) for p in leaves_a) for q in leaves_b
@@ -881,7 +1061,204 @@ def _region_conflict(a: NormalizedName, b: NormalizedName) -> tuple[str, str] | 
     return "region_differs", detail
 
 
+def _reread_ambiguous(
+    norm: NormalizedName, other: NormalizedName, force: bool = False
+) -> NormalizedName:
+    """Read a leading ambiguous short name (中山, 朝阳, 白银 ...) as a region when
+    the other name carries regions explicitly and this reading explains the pair:
+    the other name names that very region (慕舍电子(中山)), or the rest of this
+    name is the other's core (金昌德尔格物流 vs 渭南德尔格物流: two cities)."""
+    if not other.regions and not force:
+        return norm
+    core = norm.core
+    if force and not norm.regions:
+        for length in (4, 3, 2):
+            if len(core) > length and core[:length] in _regions.AMBIGUOUS_SHORT_NAMES:
+                reread = _normalize(norm.original, core[:length])
+                return reread if core[:length] in reread.regions else norm
+        return norm
+    for length in (4, 3, 2):
+        word = core[:length]
+        if len(core) <= length or word not in _regions.AMBIGUOUS_SHORT_NAMES:
+            continue
+        other_places = {x for path in other.region_paths for x in path}
+        if word in other_places or core[length:] == other.core:
+            reread = _normalize(norm.original, word)
+            if word in reread.regions:
+                return reread
+    return norm
+
+
+def _inner_regions_decide(a: NormalizedName, b: NormalizedName) -> bool:
+    """True if different inner regions make two organisations: both names have
+    some (中国移动通信集团江苏 vs 福建), or the cores agree once they are set
+    aside (中国移动通信集团 vs 中国移动通信集团江苏).  A 字号 that merely looks
+    like a place and is mistyped (基隆服饰 vs 基弄服饰) is left to the other
+    rules."""
+    if a.inner_regions and b.inner_regions:
+        return True
+
+    def without(n: NormalizedName) -> str:
+        core = n.core
+        for region in n.inner_regions:
+            core = core.replace(region, "", 1)
+        return core
+
+    core_a, core_b = without(a), without(b)
+    return core_a == core_b or core_a.startswith(core_b) or core_b.startswith(core_a)
+
+
+# Cores of public bodies: the same core exists in every city, district and
+# province (财政局, 人民医院, 第一中学), so two levels of one path are two bodies.
+_PUBLIC_BODY_RE = re.compile(
+    r"(局|厅|委员会|委|政府|法院|检察院|医院|卫生院|保健院|学校|中学|小学|大学|学院|幼儿园"
+    r"|中心|馆|办公室|研究所|研究院|科学院|大队|支队|总队|监狱|看守所|站|台|联合社|联社|党校)$"
+)
+
+
+def _is_public_body(norm: NormalizedName) -> bool:
+    return not norm.legal_form and (
+        bool(norm.ordinals) or _PUBLIC_BODY_RE.search(norm.core) is not None
+    )
+
+
+@lru_cache(maxsize=8192)
+def _readings(char: str) -> frozenset[str]:
+    """Toneless pinyin readings of one character (every reading of a heteronym)."""
+    if not ("\u4e00" <= char <= "\u9fff"):
+        return frozenset({char})
+    return frozenset(pypinyin.pinyin(char, style=pypinyin.Style.NORMAL, heteronym=True)[0])
+
+
+def _homophones(x: str, y: str) -> bool:
+    return x != y and not _readings(x).isdisjoint(_readings(y))
+
+
+def _one_substitution(a: str, b: str) -> int:
+    """Index of the only differing position of equal-length strings, else -1."""
+    if len(a) != len(b):
+        return -1
+    diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return diffs[0] if len(diffs) == 1 else -1
+
+
+def _one_deletion(short: str, long: str) -> bool:
+    """True if ``short`` is ``long`` with one character left out."""
+    if len(long) != len(short) + 1:
+        return False
+    i = 0
+    while i < len(short) and short[i] == long[i]:
+        i += 1
+    return short[i:] == long[i + 1 :]
+
+
+def _adjacent_transposition(a: str, b: str) -> bool:
+    if len(a) != len(b) or a == b:
+        return False
+    diffs = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return (
+        len(diffs) == 2
+        and diffs[1] == diffs[0] + 1
+        and a[diffs[0]] == b[diffs[1]]
+        and (a[diffs[1]] == b[diffs[0]])
+    )
+
+
+def _is_subsequence(short: str, long: str) -> bool:
+    it = iter(long)
+    return all(ch in it for ch in short)
+
+
+def _common_prefix(a: str, b: str) -> int:
+    n = 0
+    for x, y in zip(a, b, strict=False):
+        if x != y:
+            break
+        n += 1
+    return n
+
+
+# Trade words (行业): what follows the 字号 in a company name.  Used to tell a
+# shortened trade (海康威视技术 for 海康威视数字技术) from another trade
+# (法兰多物流 vs 法兰多云计算) and a short name from the full name.
+# fmt: off
+TRADE_WORDS: tuple[str, ...] = tuple(sorted(
+    {
+        "信息", "技术", "科技", "网络", "数字", "数据", "软件", "智能", "通信", "通讯", "系统",
+        "集成", "电子", "电气", "电力", "机械", "精密", "制造", "新材料", "材料", "汽车",
+        "零部件", "化工", "纺织", "生物", "医药", "制药", "医疗", "器械", "食品", "服饰",
+        "电子商务", "商务", "物流", "供应链", "管理", "贸易", "实业", "投资", "融资", "租赁",
+        "建设", "工程", "建筑", "设计", "环保", "新能源", "能源", "文化", "传媒", "教育",
+        "物业", "房地产", "开发", "酒店", "餐饮", "人力资源", "光电", "交通", "云计算",
+        "自动化", "安防", "半导体", "计算机", "咨询", "服务", "发展", "控股", "产业", "工业",
+        "商贸", "国际", "电器", "仪器", "设备", "装备", "节能", "照明", "家居", "装饰",
+        "农业", "环境", "检测", "网络科技", "信息技术", "互联网", "大数据", "人工智能", "医学",
+        "健康", "生态", "印刷", "包装", "塑胶", "塑料", "五金", "模具", "机电", "仪表",
+    },
+    key=len,
+    reverse=True,
+))
+# fmt: on
+_TRADE_TAIL_RE = re.compile("(?:" + "|".join(TRADE_WORDS) + ")+$")
+# A 字号 that is only a country word is no 字号: 中国银行 vs 中国农业银行.
+_GENERIC_BRANDS = frozenset({"中国", "中华", "国家", "全国", "国际", "中央", "人民", "华夏"})
+
+
+def _split_trade(core: str) -> tuple[str, str]:
+    """(字号, trade words) of a core: 海康威视数字技术 -> (海康威视, 数字技术)."""
+    m = _TRADE_TAIL_RE.search(core)
+    if m is None or m.start() == 0:
+        return core, ""
+    return core[: m.start()], m.group()
+
+
+def _possible_rule(a: NormalizedName, b: NormalizedName) -> tuple[str, str] | None:
+    """(rule, detail) if the two cores are what partners type for one customer."""
+    short, long = sorted((a.core, b.core), key=len)
+    if _LATIN_CORE_RE.fullmatch(short) and _LATIN_CORE_RE.fullmatch(long):
+        if _latin_near_miss(short, long):
+            return "latin_near_miss", "Latin names one or two letters apart"
+        return None
+    public = _is_public_body(a) or _is_public_body(b)
+    brand_short, trade_short = _split_trade(short)
+    brand_long, trade_long = _split_trade(long)
+    brand_ok = len(brand_short) >= 2 and brand_short not in _GENERIC_BRANDS
+    if len(short) >= 2 and long.startswith(short) and not _is_public_body_core(short):
+        if brand_long == short or (brand_ok and brand_short == brand_long):
+            return "short_name", f"{short} is the 字号 of {long}"
+        if brand_long.startswith(short) and len(short) >= 2 and short not in _GENERIC_BRANDS:
+            return "short_name", f"{short} starts {long}"
+    if brand_ok and brand_short == brand_long and trade_short and trade_long:
+        if _is_subsequence(trade_short, trade_long):
+            return "trade_words_shortened", f"trade {trade_short} vs {trade_long}"
+        return None  # same 字号, another trade: another company (trade_differs)
+    i = _one_substitution(short, long)
+    if i >= 0 and _homophones(short[i], long[i]):
+        return "homophone_typo", f"{short[i]} / {long[i]} sound alike"
+    if len(short) >= 2 and len(short) < len(long) and not public:
+        head = long[: len(short)]
+        j = _one_substitution(short, head)
+        if j >= 0 and _homophones(short[j], head[j]) and brand_long.startswith(head):
+            return "homophone_typo", f"{short[j]} / {head[j]} sound alike, in a short name"
+    if public:
+        return None
+    if len(long) >= 5 and _one_deletion(short, long):
+        return "char_added_or_dropped", "one character added or dropped"
+    if len(long) >= 4 and _adjacent_transposition(short, long):
+        return "chars_transposed", "two adjacent characters swapped"
+    return None
+
+
+def _is_public_body_core(core: str) -> bool:
+    return _PUBLIC_BODY_RE.search(core) is not None
+
+
 _LATIN_CORE_RE = re.compile(r"[a-z0-9]+")
+
+
+def _digits_agree(a: str, b: str) -> bool:
+    # Digits are identifiers (Unit 1 vs Unit 2): they must agree exactly.
+    return re.sub(r"\D", "", a) == re.sub(r"\D", "", b)
 
 
 def _latin_near_match(a: str, b: str) -> bool:
@@ -890,10 +1267,17 @@ def _latin_near_match(a: str, b: str) -> bool:
         return False
     if min(len(a), len(b)) < LATIN_FUZZY_MIN_LENGTH:
         return False
-    # Digits are identifiers (Unit 1 vs Unit 2): they must agree exactly.
-    if re.sub(r"\D", "", a) != re.sub(r"\D", "", b):
+    if not _digits_agree(a, b):
         return False
     return OSA.distance(a, b, score_cutoff=1) <= 1
+
+
+def _latin_near_miss(a: str, b: str) -> bool:
+    """Latin cores one edit apart (two from 8 letters on), same first letter."""
+    if min(len(a), len(b)) < 4 or a[0] != b[0] or not _digits_agree(a, b):
+        return False
+    allowed = 2 if min(len(a), len(b)) >= 8 else 1
+    return OSA.distance(a, b, score_cutoff=allowed) <= allowed
 
 
 def compare_customer_names(
@@ -904,45 +1288,78 @@ def compare_customer_names(
 ) -> MatchVerdict:
     """Decide whether two customer names denote the same customer.
 
-    Rules, first decisive one wins:
+    Three verdicts: ``same`` (one registered organisation: opens a conflict,
+    so never said of two different organisations), ``possible`` (what
+    partners really type for a customer: shown to a person as a suggestion)
+    and ``different``.  Rules, first decisive one wins:
 
     1. Both USCCs given (after NFKC, spaces/hyphens removed, upper-cased):
        equal -> same (``uscc_equal``), else different (``uscc_differs``).
        A code on one side only is ignored.
     2. An empty core on either side -> different (``empty_name``).
-    3. Incompatible regions -> different (``region_differs`` /
-       ``region_level_differs``; see :func:`_region_conflict`).
-    4. Equal cores -> same (``core_equal``).
-    5. Otherwise different, with the most telling reason: a branch on one
-       side only or different branches (``branch_differs``), different inner
-       regions such as a provincial subsidiary (``inner_region_differs``),
-       different ordinals (``ordinal_differs``), or low similarity
-       (``fuzzy_below_threshold``) -- except the typo tolerance below
-       (``fuzzy_near_match``).
+    3. Ambiguous short names (中山, 朝阳, 白银, 北海, 广安, 通化, 金昌, 来宾,
+       中卫 ...: city names that are also ordinary words) are part of the name
+       when bare (中山大学, 朝阳医院), unless the other name carries regions
+       explicitly (with 市 or in brackets) and names that very region
+       (中山慕舍电子 vs 慕舍电子(中山): 中山 + 慕舍电子) or the rest equals its
+       core (金昌德尔格物流 vs 渭南德尔格物流: two cities).
+    4. Regions (see :func:`_region_conflict`): other places at one level ->
+       different (``region_differs``); two levels of one path (北京市海淀区X
+       vs X(北京), 深圳市南山区X vs 深圳市X) -> different for public bodies,
+       which exist at every level (深圳市财政局 vs 深圳市南山区财政局), and at
+       most possible for companies (``region_level_differs``).
+    5. Before any possible rule, what makes another organisation: a branch on
+       one side only or different branches (``branch_differs``; a head
+       office's core is a prefix of its branch's), other inner regions such as
+       provincial subsidiaries (``inner_region_differs``), other ordinals
+       (``ordinal_differs``) -> different.
+    6. Equal cores -> same (``core_equal``); but possible when the regions are
+       at two levels (``region_level_differs``) or when one name has neither
+       region nor legal form and the other has a region (格式塔电子 vs
+       山东省日照市格式塔电子股份有限公司: ``short_name_region_dropped``; with
+       the legal form kept, 点灯山贸易股份有限公司, it is same).
+    7. Long Latin-script cores (``LATIN_FUZZY_MIN_LENGTH``, 20 letters) one
+       letter edit apart, digits equal -> same (``fuzzy_near_match``).
+    8. Possible rules (:func:`_possible_rule`):
+       ``short_name`` (the 字号, with or without region: 海康威视, 卡拉多,
+       宣城闽新, or the 字号 plus the first trade words);
+       ``trade_words_shortened`` (same 字号, trade words a shortened form:
+       海康威视技术 for 海康威视数字技术);
+       ``homophone_typo`` (one character replaced by another of the same
+       toneless pinyin, any reading of a heteronym: 腾迅/腾讯, 乐美十/乐美仕,
+       also in a short name);
+       ``char_added_or_dropped`` (one character, cores of 5+ characters);
+       ``chars_transposed`` (two adjacent characters, cores of 4+);
+       ``latin_near_miss`` (Latin cores one edit apart, two from 8 letters,
+       same first letter, same digits).  The last two and typos in short
+       names are not applied to public bodies (人民医院 vs 人民中医院).
+       Also ``region_word_in_name``: the regions differ only if a place
+       name is read as a region on one side and as the 字号 on the other
+       (上海市基隆贸易 vs 基隆贸易有限公司).
+    9. Otherwise different: ``trade_differs`` (same 字号, another trade:
+       东营法兰多云计算 vs 东营法兰多物流) or ``fuzzy_below_threshold``
+       (a one-character change that is not a homophone, 锋鱼/梵鱼, or just
+       other names).
 
-    Threshold design: in a Chinese name every character is a morpheme, so a
-    single-character difference is usually a different organisation
-    (山东/山西, 人民/省立, 理工/工业), and short cores make any percentage
-    threshold meaningless (a 4-character core with one character changed
-    still scores 75).  Everything that legitimately varies between two
-    spellings of the same customer (width, script, case, punctuation,
-    whitespace, legal form, region prefix vs brackets, 第一中学 vs 一中) is
-    removed by normalisation, so cores containing any CJK character must be
-    *equal*.  The only tolerance is for Latin-script cores of at least
-    ``LATIN_FUZZY_MIN_LENGTH`` (20) letters, where a single letter edit or
-    transposition (rapidfuzz score >= ~95) is a typo rather than another
-    company; digits must still agree exactly.  ``score`` (rapidfuzz
-    ``fuzz.ratio`` of the cores, 0..100) is always reported so callers can
-    rank near misses for human review.
+    Why so strict for ``same``: in a Chinese name every character is a
+    morpheme, so a single-character difference is usually a different
+    organisation (山东/山西, 人民/省立, 理工/工业), and short cores make any
+    percentage threshold meaningless.  Everything that legitimately varies
+    between two spellings of one registered name (width, script, case,
+    punctuation, whitespace, legal form, region prefix vs brackets, 第一中学
+    vs 一中) is removed by normalisation, so ``same`` needs equal cores;
+    what partners abbreviate or mistype is ``possible``, for a person to
+    decide.  ``score`` (rapidfuzz ``fuzz.ratio`` of the cores, 0..100) is
+    always reported so callers can rank suggestions.
     """
     norm_a = normalize_customer_name(name_a or "")
     norm_b = normalize_customer_name(name_b or "")
     code_a, code_b = _normalize_uscc(uscc_a), _normalize_uscc(uscc_b)
-    score = float(fuzz.ratio(norm_a.core, norm_b.core)) if norm_a.core and norm_b.core else 0.0
 
-    def verdict(same: bool, rule: str, detail: str = "") -> MatchVerdict:
+    def verdict(outcome: str, rule: str, detail: str = "") -> MatchVerdict:
+        score = float(fuzz.ratio(norm_a.core, norm_b.core)) if norm_a.core and norm_b.core else 0.0
         return MatchVerdict(
-            same=same,
+            verdict=outcome,
             score=score,
             rule=rule,
             normalized_a=norm_a.core,
@@ -956,41 +1373,114 @@ def compare_customer_names(
 
     if code_a and code_b:
         if code_a == code_b:
-            return verdict(True, "uscc_equal", "same unified social credit code")
-        return verdict(False, "uscc_differs", "different unified social credit codes")
+            return verdict(SAME, "uscc_equal", "same unified social credit code")
+        return verdict(DIFFERENT, "uscc_differs", "different unified social credit codes")
     if not norm_a.core or not norm_b.core:
-        return verdict(False, "empty_name", "a name is empty after normalisation")
+        return verdict(DIFFERENT, "empty_name", "a name is empty after normalisation")
+    if norm_a.core != norm_b.core:
+        norm_a, norm_b = _reread_ambiguous(norm_a, norm_b), _reread_ambiguous(norm_b, norm_a)
     conflict = _region_conflict(norm_a, norm_b)
+    level_detail = ""
     if conflict is not None:
-        return verdict(False, *conflict)
-    if norm_a.core == norm_b.core:
-        return verdict(True, "core_equal")
+        rule, detail = conflict
+        if rule == "region_differs" and (
+            any(norm_a.core == r + norm_b.core for r in norm_b.regions)
+            or any(norm_b.core == r + norm_a.core for r in norm_a.regions)
+        ):
+            # 上海市基隆贸易 vs 基隆贸易有限公司: 基隆 is a place or the 字号.
+            return verdict(POSSIBLE, "region_word_in_name", f"{detail}, or a 字号")
+        if rule == "region_differs" or _is_public_body(norm_a) or _is_public_body(norm_b):
+            return verdict(DIFFERENT, rule, detail)
+        level_detail = detail
     if norm_a.branch != norm_b.branch:
         return verdict(
-            False,
+            DIFFERENT,
             "branch_differs",
             f"branch {norm_a.branch or '-'} vs {norm_b.branch or '-'}",
         )
-    if norm_a.inner_regions != norm_b.inner_regions:
+    if norm_a.inner_regions != norm_b.inner_regions and _inner_regions_decide(norm_a, norm_b):
         return verdict(
-            False,
+            DIFFERENT,
             "inner_region_differs",
             f"inner regions {'/'.join(norm_a.inner_regions) or '-'}"
             f" vs {'/'.join(norm_b.inner_regions) or '-'}",
         )
     if norm_a.ordinals != norm_b.ordinals:
         return verdict(
-            False,
+            DIFFERENT,
             "ordinal_differs",
             f"ordinals {'/'.join(norm_a.ordinals) or '-'} vs {'/'.join(norm_b.ordinals) or '-'}",
         )
+    if norm_a.core == norm_b.core:
+        if level_detail:
+            return verdict(POSSIBLE, "region_level_differs", level_detail)
+        bare, full = (norm_a, norm_b) if not norm_a.regions else (norm_b, norm_a)
+        if full.regions and not bare.regions and not bare.legal_form:
+            return verdict(
+                POSSIBLE,
+                "short_name_region_dropped",
+                "a name without region or legal form against a name with a region",
+            )
+        return verdict(SAME, "core_equal")
     if _latin_near_match(norm_a.core, norm_b.core):
-        return verdict(True, "fuzzy_near_match", "one-letter difference in a long Latin name")
-    return verdict(False, "fuzzy_below_threshold", "cores differ")
+        if level_detail:
+            return verdict(POSSIBLE, "region_level_differs", level_detail)
+        return verdict(SAME, "fuzzy_near_match", "one-letter difference in a long Latin name")
+    possible = _possible_rule(norm_a, norm_b)
+    if possible is not None:
+        rule, detail = possible
+        if level_detail:
+            detail = f"{detail}; {level_detail}"
+        return verdict(POSSIBLE, rule, detail)
+    # A leading ambiguous word the other name does not explain (安康花月浓软件 vs
+    # 花月浓): read as a region, the pair can only be possible.
+    for this, other in ((norm_a, norm_b), (norm_b, norm_a)):
+        reread = _reread_ambiguous(this, other, force=True)
+        if reread is this:
+            continue
+        if reread.core == other.core:
+            return verdict(
+                POSSIBLE, "short_name_region_dropped", f"{reread.regions[0]} read as a region"
+            )
+        possible = _possible_rule(reread, other)
+        if possible is not None:
+            rule, detail = possible
+            return verdict(POSSIBLE, rule, f"{detail}; {reread.regions[0]} read as a region")
+    brand_a, trade_a = _split_trade(norm_a.core)
+    brand_b, trade_b = _split_trade(norm_b.core)
+    if brand_a == brand_b and trade_a and trade_b and len(brand_a) >= 2:
+        return verdict(DIFFERENT, "trade_differs", f"trade {trade_a} vs {trade_b}")
+    return verdict(DIFFERENT, "fuzzy_below_threshold", "cores differ")
 
 
 def suggestion_grams(name: str) -> set[str]:
-    """Character bigrams of the normalised core of ``name`` (region words and legal forms set
-    aside): what the candidate index holds, so that a short name, a shortened name or a typo of
-    a customer shares at least one gram with it."""
-    return candidate_ngrams(normalize_customer_name(name or "").core, 2)
+    """Grams a candidate index should hold for ``name`` (and look up for a query).
+
+    The character bigrams of the normalised core (regions and legal forms set
+    aside), plus its skip-bigrams (characters i and i+2) and, for Chinese
+    characters, toneless pinyin bigrams (``~teng xun``; every reading of a
+    heteronym, at most four combinations a bigram).  So a short name (a
+    prefix of the core: shares its first bigram), a shortened name (keeps a
+    bigram), a one-character typo (keeps a bigram in a core of 3+
+    characters; a homophone keeps its pinyin bigram even in 2 characters),
+    a character added or dropped (the skip-bigram over the gap equals a
+    bigram of the other) and two swapped characters share at least one gram
+    with the registered name.  A one-character core yields itself.
+    """
+    core = normalize_customer_name(name or "").core
+    if not core:
+        return set()
+    if len(core) == 1:
+        return {core}
+    grams = {core[i : i + 2] for i in range(len(core) - 1)}
+    grams |= {core[i] + core[i + 2] for i in range(len(core) - 2)}
+    for i in range(len(core) - 1):
+        x, y = core[i], core[i + 1]
+        if "\u4e00" <= x <= "\u9fff" and "\u4e00" <= y <= "\u9fff":
+            combos = [f"~{p} {q}" for p in sorted(_readings(x)) for q in sorted(_readings(y))]
+            grams.update(combos[:4])
+    return grams
+
+
+# Benchmarks and tests empty the normalisation cache through the public name.
+normalize_customer_name.cache_clear = _normalize.cache_clear  # type: ignore[attr-defined]

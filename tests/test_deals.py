@@ -1,5 +1,6 @@
 """Deal workflow: submission with conflict detection, decisions, locking, expiry, conflicts."""
 
+import json
 from datetime import timedelta
 
 import pytest
@@ -385,6 +386,63 @@ def test_customers_compare_prints_verdict_first(runner):
     assert "core_equal" in same.output
     different = runner.invoke(args=["customers", "compare", "山东省财政厅", "山西省财政厅"])
     assert different.output.splitlines()[0] == "different"
+    possible = runner.invoke(args=["customers", "compare", "腾迅", "深圳市腾讯计算机系统有限公司"])
+    assert possible.exit_code == 0
+    assert possible.output.splitlines()[0] == "possible"
+    evidence = json.loads(possible.output.split("\n", 1)[1])
+    assert evidence["verdict"] == "possible" and evidence["rule"] == "homophone_typo"
+
+
+def test_customers_compare_file_prints_one_line_per_pair_in_order(runner, tmp_path):
+    pairs = tmp_path / "pairs.tsv"
+    pairs.write_text(
+        "kind\tname_a\tname_b\tuscc_a\tuscc_b\n"
+        "x\t联想（北京）有限公司\t联想(北京)有限公司\t\t\n"
+        "y\t腾迅\t腾讯\t\t\n"
+        "z\t山东省财政厅\t山西省财政厅\t\t\n"
+        "w\t华为技术有限公司\t华为\t91440300708461136T\t91440300708461136T\n",
+        encoding="utf-8",
+    )
+    result = runner.invoke(args=["customers", "compare", "--file", str(pairs)])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == [
+        "same\tcore_equal\t100.0",
+        "possible\thomophone_typo\t50.0",
+        "different\tregion_differs\t100.0",
+        "same\tuscc_equal\t66.7",
+    ]
+
+
+def test_customers_compare_file_of_a_thousand_pairs_takes_seconds(runner, tmp_path):
+    import time
+
+    pairs = tmp_path / "pairs.tsv"
+    rows = [f"慕舍{i}电子有限公司\t慕舍{i}电子(深圳)有限公司" for i in range(1000)]
+    pairs.write_text("name_a\tname_b\n" + "\n".join(rows) + "\n", encoding="utf-8")
+    started = time.perf_counter()
+    result = runner.invoke(args=["customers", "compare", "--file", str(pairs)])
+    assert time.perf_counter() - started < 5
+    assert result.exit_code == 0 and len(result.output.splitlines()) == 1000
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("a\tname_b\nx\ty\n", "name_a"),
+        (None, "cannot read"),
+        (b"\xff\xfe\x00\x81", "cannot read"),
+    ],
+)
+def test_customers_compare_file_errors_are_clear(runner, tmp_path, content, message):
+    pairs = tmp_path / "pairs.tsv"
+    if isinstance(content, str):
+        pairs.write_text(content, encoding="utf-8")
+    elif isinstance(content, bytes):
+        pairs.write_bytes(content)
+    result = runner.invoke(args=["customers", "compare", "--file", str(pairs)])
+    assert result.exit_code == 2
+    assert message in result.output
+    assert "Traceback" not in result.output and not isinstance(result.exception, KeyError)
 
 
 def test_customers_duplicates_lists_likely_duplicates(runner, make_customer):

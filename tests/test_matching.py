@@ -23,16 +23,18 @@ from deals.matching import (
     compare_customer_names,
     name_search_key,
     normalize_customer_name,
+    suggestion_grams,
 )
 
 PAIRS_FILE_NAME = "customer_name_pairs.tsv"
+KINDS_FILE_NAME = "customer_name_kinds.tsv"
 
 
-def shared_pairs_file() -> Path:
+def shared_pairs_file(file_name: str = PAIRS_FILE_NAME) -> Path:
     override = os.environ.get("SHARED_DATA_DIR")
     if override:
-        return Path(override) / PAIRS_FILE_NAME
-    return Path(__file__).resolve().parents[2] / "shared" / "data" / PAIRS_FILE_NAME
+        return Path(override) / file_name
+    return Path(__file__).resolve().parents[2] / "shared" / "data" / file_name
 
 
 def _shared_pair_params() -> list:
@@ -56,6 +58,24 @@ def test_shared_reference_pairs(row):
     assert verdict.same is expected, (row["why"], verdict.evidence())
     # The rule must not depend on argument order.
     assert compare_customer_names(row["name_b"], row["name_a"]).same is expected
+
+
+def _kind_params() -> list:
+    path = shared_pairs_file(KINDS_FILE_NAME)
+    if not path.is_file():
+        return [pytest.param(None, id="missing-kinds-file")]
+    with path.open(encoding="utf-8", newline="") as fh:
+        rows = list(csv.DictReader(fh, delimiter="\t"))
+    return [pytest.param(row, id=f"{i:03d}-{row['kind']}") for i, row in enumerate(rows, start=2)]
+
+
+@pytest.mark.parametrize("row", _kind_params())
+def test_reference_pairs_by_kind_get_their_verdict(row):
+    """customer_name_kinds.tsv: 100 pairs, 5 of each kind, labelled same/possible/different."""
+    assert row is not None, f"reference file not found: {shared_pairs_file(KINDS_FILE_NAME)}"
+    verdict = compare_customer_names(row["name_a"], row["name_b"])
+    assert verdict.verdict == row["label"], (row["kind"], verdict.evidence())
+    assert compare_customer_names(row["name_b"], row["name_a"]).verdict == row["label"]
 
 
 def test_shared_pairs_file_location_can_be_overridden(monkeypatch, tmp_path):
@@ -228,13 +248,12 @@ DIFFERENT_PAIRS = [
     ("清华大学", "华清大学", "fuzzy_below_threshold"),
     ("武汉大学", "武汉理工大学", "fuzzy_below_threshold"),
     ("中国人民大学", "中国人民银行", "fuzzy_below_threshold"),
-    ("中兴通讯股份有限公司", "中兴通信股份有限公司", "fuzzy_below_threshold"),
+    ("中兴通讯股份有限公司", "中兴通信股份有限公司", "trade_differs"),
     ("华为技术有限公司", "华为终端有限公司", "fuzzy_below_threshold"),
     ("中国银行", "中国农业银行", "fuzzy_below_threshold"),
     ("交通银行", "中国交通银行", "fuzzy_below_threshold"),
     ("中国石油天然气股份有限公司", "中国石油化工股份有限公司", "fuzzy_below_threshold"),
     ("首都医科大学附属北京朝阳医院", "首都医科大学附属北京同仁医院", "fuzzy_below_threshold"),
-    ("西门子（中国）有限公司", "西门子有限公司", "fuzzy_below_threshold"),
     ("Microsoft Corporation", "Microsoft China Co Ltd", "fuzzy_below_threshold"),
     ("Alpha Technologies Ltd", "Alpha Technical Ltd", "fuzzy_below_threshold"),
     ("Acme Holdings Limited", "Acme Trading Limited", "fuzzy_below_threshold"),
@@ -514,3 +533,164 @@ def test_region_aliases_do_not_clash():
         add(name, name)
         add(name + "市", name)
     assert not clashes
+
+
+def test_division_list_is_complete():
+    divisions = regions.load_divisions()
+    by_level: dict[str, list[str]] = {}
+    for division in divisions:
+        by_level.setdefault(division.level, []).append(division.name)
+    assert len(by_level["province"]) == 34
+    assert 330 <= len(by_level["prefecture"]) <= 340
+    assert len(by_level["county"]) >= 2800
+    codes = {d.code for d in divisions}
+    assert all(d.parent in codes for d in divisions if d.level != "province")
+    for name in ("南山区", "雨花区", "曲周县", "和林格尔县", "景宁畲族自治县", "长白朝鲜族自治县"):
+        assert name in by_level["county"], name
+    assert "source" in regions.divisions_source() and "2023" in regions.divisions_source()
+
+
+def test_every_prefecture_of_the_list_is_a_region():
+    for division in regions.load_divisions():
+        if division.level == "prefecture":
+            assert normalize_customer_name(f"{division.name}测试有限公司").regions, division.name
+
+
+@pytest.mark.parametrize(
+    ("name", "regions_found", "core"),
+    [
+        ("深圳市南山区慕舍电子有限公司", ("深圳", "南山"), "慕舍电子"),
+        ("长沙市雨花区慕舍电子有限公司", ("长沙", "雨花"), "慕舍电子"),
+        ("曲周县人民医院", ("曲周",), "人民医院"),
+        ("呼和浩特市和林格尔县中医医院", ("呼和浩特", "和林格尔"), "中医医院"),
+        ("丽水市景宁畲族自治县公安局", ("丽水", "景宁"), "公安局"),
+        ("长白朝鲜族自治县人民医院", ("长白",), "人民医院"),
+        ("邯郸市立昂物流有限公司", ("邯郸",), "立昂物流"),
+        ("福建省立医院", ("福建",), "省立医院"),
+        ("杭州市立第一人民医院", ("杭州",), "市立第一人民医院"),
+        ("长春市政务服务数据管理局", ("长春",), "政务服务数据管理局"),
+        ("中山慕舍电子有限公司", (), "中山慕舍电子"),
+    ],
+)
+def test_regions_from_the_national_list_are_read(name, regions_found, core):
+    norm = normalize_customer_name(name)
+    assert (norm.regions, norm.core) == (regions_found, core)
+
+
+def test_county_names_shared_by_several_cities_do_not_make_places_equal():
+    for a, b in [
+        ("南京市鼓楼区人民医院", "福州市鼓楼区人民医院"),
+        ("北京市朝阳区慕舍科技有限公司", "长春市朝阳区慕舍科技有限公司"),
+        ("北京市朝阳区慕舍科技有限公司", "朝阳市慕舍科技有限公司"),
+    ]:
+        assert compare_customer_names(a, b).verdict == "different", (a, b)
+    # Without its city, a shared name is placed by the other name.
+    assert compare_customer_names("鼓楼区人民医院", "福州市鼓楼区人民医院").same
+
+
+@pytest.mark.parametrize("city", ["中山", "白银", "北海", "朝阳", "广安", "通化", "金昌", "来宾"])
+def test_ambiguous_city_names_are_regions_when_the_other_name_says_so(city):
+    assert compare_customer_names(f"{city}慕舍电子", f"慕舍电子({city})").same
+    assert compare_customer_names(f"{city}慕舍电子有限公司", f"{city}市慕舍电子有限公司").same
+    # Another city at the same level: two companies.
+    assert compare_customer_names(f"{city}慕舍电子", "渭南慕舍电子").verdict == "different"
+
+
+def test_ambiguous_city_names_stay_in_the_name_otherwise():
+    assert normalize_customer_name("中山大学").core == "中山大学"
+    assert normalize_customer_name("北京朝阳医院").core == "朝阳医院"
+    assert compare_customer_names("中卫慕舍电子有限公司", "中卫市慕舍电子有限公司").same
+    assert not compare_customer_names("中山大学", "广州中山大学附属医院").same
+
+
+POSSIBLE_PAIRS = [
+    ("海康威视", "杭州海康威视数字技术股份有限公司", "short_name"),
+    ("卡拉多", "乌兰察布卡拉多数字技术有限责任公司", "short_name"),
+    ("宣城闽新", "宣城闽新交通建设股份有限公司", "short_name"),
+    ("西门子（中国）有限公司", "西门子有限公司", "short_name"),
+    ("格式塔电子", "山东省日照市格式塔电子股份有限公司", "short_name_region_dropped"),
+    ("海康威视技术", "杭州海康威视数字技术股份有限公司", "trade_words_shortened"),
+    ("腾迅", "腾讯", "homophone_typo"),
+    ("汇康圆", "汇康园", "homophone_typo"),
+    ("乐美十", "乐美仕", "homophone_typo"),
+    ("腾迅", "深圳市腾讯计算机系统有限公司", "homophone_typo"),
+    ("慕舍星辰电子有限公司", "慕舍辰电子有限公司", "char_added_or_dropped"),
+    ("慕舍星辰电子有限公司", "慕星舍辰电子有限公司", "chars_transposed"),
+    ("北京市海淀区慕舍科技有限公司", "慕舍科技(北京)有限公司", "region_level_differs"),
+    ("深圳市南山区慕舍科技有限公司", "深圳市慕舍科技有限公司", "region_level_differs"),
+    ("Hikvision Ltd", "Hikvison Ltd", "latin_near_miss"),
+    ("Acme Trading", "Acme Tradin", "latin_near_miss"),
+    ("上海市基隆贸易有限公司", "基隆贸易有限公司", "region_word_in_name"),
+]
+
+
+@pytest.mark.parametrize(
+    ("name_a", "name_b", "rule"),
+    [pytest.param(a, b, rule, id=f"{rule}:{a}|{b}") for a, b, rule in POSSIBLE_PAIRS],
+)
+def test_possible_customer(name_a, name_b, rule):
+    verdict = compare_customer_names(name_a, name_b)
+    assert (verdict.verdict, verdict.rule) == ("possible", rule), verdict.evidence()
+    assert verdict.possible and not verdict.same
+    assert compare_customer_names(name_b, name_a).verdict == "possible"
+
+
+@pytest.mark.parametrize(
+    ("name_a", "name_b", "rule"),
+    [
+        ("深圳市财政局", "深圳市南山区财政局", "region_level_differs"),
+        ("阜新市新邱区财政局", "阜新市海州区财政局", "region_differs"),
+        ("焦作市第一人民医院", "焦作市第九人民医院", "ordinal_differs"),
+        ("慕舍软件股份有限公司", "慕舍软件股份有限公司温州分公司", "branch_differs"),
+        ("中国慕舍集团云南有限公司", "中国慕舍集团黑龙江有限公司", "inner_region_differs"),
+        ("清远锋鱼纺织股份有限公司", "清远梵鱼纺织股份有限公司", "fuzzy_below_threshold"),
+        ("东营法兰多云计算有限责任公司", "东营法兰多物流有限责任公司", "trade_differs"),
+        ("渭南德尔格物流有限公司", "金昌德尔格物流有限公司", "region_differs"),
+        ("中国银行", "中国农业银行", "fuzzy_below_threshold"),
+        ("Northern Lights Technology", "Southern Lights Technology", "fuzzy_below_threshold"),
+    ],
+)
+def test_never_possible_for_other_organisations(name_a, name_b, rule):
+    verdict = compare_customer_names(name_a, name_b)
+    assert (verdict.verdict, verdict.rule) == ("different", rule), verdict.evidence()
+
+
+def test_region_and_legal_form_dropped_together_is_only_possible():
+    # Legal form kept, region dropped: same; region kept, legal form dropped: same.
+    assert compare_customer_names("点灯山贸易股份有限公司", "景德镇市点灯山贸易股份有限公司").same
+    assert compare_customer_names("舟山初绿光电", "舟山初绿光电股份有限公司").same
+    assert normalize_customer_name("舟山初绿光电股份有限公司").legal_form
+    assert not normalize_customer_name("格式塔电子").legal_form
+    verdict = compare_customer_names("格式塔电子", "日照市格式塔电子股份有限公司")
+    assert verdict.verdict == "possible"
+
+
+def test_evidence_carries_the_verdict():
+    evidence = compare_customer_names("腾迅", "腾讯").evidence()
+    assert evidence["verdict"] == "possible" and evidence["same"] is False
+    assert json.dumps(evidence, ensure_ascii=False)
+
+
+def test_suggestion_grams_share_a_gram_with_what_partners_type():
+    registered = "杭州海康威视数字技术股份有限公司"
+    grams = suggestion_grams(registered)
+    assert "海康" in grams and "杭州" not in grams and "公司" not in grams
+    for typed in ("海康威视", "海康威视技术", "海糠威视数字技术", "海威视数字技术", "康海威视"):
+        assert grams & suggestion_grams(typed), typed
+    assert suggestion_grams("腾讯") & suggestion_grams("腾迅")  # a pinyin gram
+    assert suggestion_grams("") == set()
+    assert suggestion_grams("华") == {"华"}
+
+
+def test_comparison_is_fast():
+    import time
+
+    pairs = [(a, b) for a, b, _ in SAME_PAIRS + DIFFERENT_PAIRS + POSSIBLE_PAIRS]
+    for a, b in pairs:
+        compare_customer_names(a, b)
+    started = time.perf_counter()
+    for _ in range(5):
+        for a, b in pairs:
+            compare_customer_names(a, b)
+    per_call = (time.perf_counter() - started) / (5 * len(pairs))
+    assert per_call < 0.001

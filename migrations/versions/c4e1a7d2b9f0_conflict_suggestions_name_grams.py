@@ -44,7 +44,7 @@ def upgrade():
     op.execute("UPDATE deal SET first_submitted_at = submitted_at WHERE submitted_at IS NOT NULL")
     op.create_table(
         "customer_name_gram",
-        sa.Column("gram", sa.String(length=8), nullable=False),
+        sa.Column("gram", sa.String(length=40), nullable=False),
         sa.Column("customer_id", sa.Integer(), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"],
