@@ -456,6 +456,7 @@ def seed_demo_deals(rng: random.Random, users: dict, partners: list, customers: 
         ContactInput,
         DealInput,
         LineInput,
+        NewCustomerInput,
         approve_deal,
         has_open_conflict,
         request_information,
@@ -547,6 +548,13 @@ def seed_demo_deals(rng: random.Random, users: dict, partners: list, customers: 
                 approve_deal(deal, manager, None, "符合报备规则")
             elif deal.status == "submitted" and n == 1 and index % 3 == 1:
                 request_information(deal, manager, None, "请补充客户立项文件和预算来源")
+    # Partners type short names: the manager sees a possible match to decide, the partner only
+    # "submitted" (中国移动 for the named account 中国移动通信集团有限公司).
+    short = deal_input(named_accounts[1], products)
+    short.customer_id = None
+    short.new_customer = NewCustomerInput(name="中国移动", region="北京", industry="运营商")
+    save_registration(partner_users[partners[3].id], short, submit=True, today=today)
+    count += 1
     rep = users["rep@example.com"]
     save_direct_deal(
         rep,

@@ -1,18 +1,21 @@
-"""`python -m bench deals|partners|statements|dashboards|matching`: seed a large channel, time it.
+"""`python -m bench deals|partners|...|concurrency`: seed a large channel, time it.
 
 deals: the conflict check and the approval queue; partners: attainment and signals on the
 partners list page; statements: the partner and channel Excel statements; dashboards: each
 role's home page; matching: accuracy of the customer-name matcher by kind of pair (pure, no
-database).
+database); concurrency: partners registering one customer at the same instant (gunicorn).
 
     python -m bench partners [--db sqlite|postgresql|both] [--partners 2000]
                              [--order-lines 2000000] [--requests 50] [--small] [--explain]
     python -m bench deals [--db sqlite|postgresql|both] [--customers 200000] [--deals 1000000]
-                          [--submissions 1000] [--small] [--keep] [--explain] [--profile]
+                          [--submissions 1000] [--fuzzy 500] [--small] [--keep] [--explain]
+                          [--profile] [-v]
     python -m bench statements [--db sqlite|postgresql|both] [--partners 2000] [--lines 2000000]
                                [--big-lines 100000] [--repeat 3] [--small] [--keep]
     python -m bench dashboards [--db sqlite|postgresql|both] [--requests 50] [--small] [--keep]
     python -m bench matching [--pairs 1000] [--seed N] [-v]
+    python -m bench concurrency [--db sqlite|postgresql] [--clients 8] [--rounds 30]
+                                [--workers 2]
 
 PostgreSQL runs on a fresh database created on the server of BENCH_DATABASE_URL (or
 TEST_DATABASE_URL) and dropped at the end (unless --keep); SQLite in a temporary file.
@@ -47,6 +50,9 @@ def _parser() -> argparse.ArgumentParser:
     deals.add_argument("--customers", type=int, help="end customers (default 200,000)")
     deals.add_argument("--deals", type=int, help="deals, one line each (default 1,000,000)")
     deals.add_argument("--submissions", type=int, help="timed submissions (default 1,000)")
+    deals.add_argument(
+        "--fuzzy", type=int, help="short-name and typo submissions (default: half of --submissions)"
+    )
     deals.add_argument("--queue-requests", type=int, default=50)
     deals.add_argument(
         "--small",
@@ -116,6 +122,21 @@ def _parser() -> argparse.ArgumentParser:
     matching.add_argument("--pairs", type=int, default=1000, help="pairs of each kind")
     matching.add_argument("--seed", type=int, default=20261123, help="random seed")
     matching.add_argument("-v", "--verbose", action="store_true", help="list misjudged pairs")
+    concurrency = commands.add_parser(
+        "concurrency",
+        help="clients registering one customer at the same instant through the API (gunicorn)",
+    )
+    concurrency.add_argument(
+        "--db",
+        choices=("sqlite", "postgresql"),
+        default="postgresql" if server else "sqlite",
+        help="database (default: postgresql when BENCH_DATABASE_URL or TEST_DATABASE_URL is set)",
+    )
+    concurrency.add_argument("--clients", type=int, default=8, help="simultaneous partners")
+    concurrency.add_argument("--rounds", type=int, default=30, help="customers, one a round")
+    concurrency.add_argument("--workers", type=int, default=2, help="gunicorn sync workers")
+    concurrency.add_argument("--seed", type=int, default=20261207, help="random seed")
+    concurrency.add_argument("--keep", action="store_true", help="keep the database afterwards")
     return parser
 
 
@@ -155,6 +176,7 @@ def main(argv: list[str] | None = None) -> int:
         "statements",
         "dashboards",
         "matching",
+        "concurrency",
         "-h",
         "--help",
     ):
@@ -165,6 +187,10 @@ def main(argv: list[str] | None = None) -> int:
         from bench.matching import run as run_matching
 
         return run_matching(args)
+    if args.command == "concurrency":
+        from bench.concurrency import run as run_concurrency
+
+        return run_concurrency(args)
     if args.command == "dashboards":
         from bench.dashboards import run
 
@@ -188,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
     for name, value in (SMALL if args.small else FULL).items():
         if getattr(args, name) is None:
             setattr(args, name, value)
+    if args.fuzzy is None:
+        args.fuzzy = args.submissions // 2
     return run_deals(args)
 
 

@@ -132,11 +132,23 @@ class Submission:
 
 
 @dataclass
+class FuzzySubmission:
+    """A short name or a typo of a customer that has something to conflict with."""
+
+    kind: str  # short_name | homophone_typo
+    total_ms: float
+    found: bool  # the true customer is among the suggestions or the conflicts
+    same: bool  # ... found as the same customer (a conflict at once)
+
+
+@dataclass
 class Result:
     database: str
     version: str
     seed_timings: dict[str, float]
     submissions: list[Submission] = field(default_factory=list)
+    fuzzy: list[FuzzySubmission] = field(default_factory=list)
+    fuzzy_misses: list[str] = field(default_factory=list)
     queue_ms: list[float] = field(default_factory=list)
     queue_admin_ms: list[float] = field(default_factory=list)
     queue_size: int = 0
@@ -292,6 +304,117 @@ def run_submissions(
         result.profile = out.getvalue()
 
 
+def fuzzy_variant(customer, rng: random.Random) -> tuple[str, str] | None:
+    """What a partner types for a company instead of its registered name: its 字号 alone (with
+    the city or not), its 字号 with the trade words, or the name with one character of the 字号
+    replaced by another of the same sound (an input-method slip). The 字号 is found with the
+    data set's own vocabulary (bench.names), not with the matcher. None for names that are not
+    a company's (public bodies, branches, banks keep their full names in practice)."""
+    from bench.matching import _homophone
+    from bench.names import CN_INDUSTRIES
+
+    if customer.kind not in ("company", "company_bracket_region"):
+        return None
+    norm = normalize_customer_name(customer.name)
+    core = norm.core
+    trades = sorted((t for t, _ in CN_INDUSTRIES if core.endswith(t)), key=len, reverse=True)
+    if not trades or len(core) - len(trades[0]) < 2:
+        return None
+    trade = trades[0]
+    brand = core[: -len(trade)]
+    if brand not in customer.name:
+        return None
+    region = norm.regions[0] if norm.regions else ""
+    draw = rng.random()
+    if draw < 0.25:
+        return "short_name", brand
+    if draw < 0.4:
+        return "short_name", region + brand
+    if draw < 0.5:
+        return "short_name", brand + trade
+    i = rng.randrange(len(brand))
+    other = _homophone(brand[i], rng)
+    if other is None:
+        return None
+    typo = brand[:i] + other + brand[i + 1 :]
+    return "homophone_typo", customer.name.replace(brand, typo, 1)
+
+
+def run_fuzzy_submissions(
+    app, data: Dataset, count: int, rng: random.Random, result: Result
+) -> None:
+    """Registrations under a short name or a typo of a customer that has a named account or an
+    open deal to conflict with: is the true customer among the suggestions (or conflicts)?"""
+    from deals.models import DealSuggestion
+
+    products = {
+        p.id: p for p in db.session.scalars(select(Product).where(Product.active.is_(True)))
+    }
+    users = {u.id: u for u in db.session.scalars(select(User).where(User.role == "partner"))}
+    partner_ids = list(data.partner_user_ids)
+    today = vendor_today()
+    normalize_customer_name.cache_clear()
+    attempts = 0
+    while len(result.fuzzy) < count and attempts < count * 50:
+        attempts += 1
+        customer_id = rng.choice(data.deal_customer_ids)
+        original = data.customer_names[customer_id - 1]
+        variant = fuzzy_variant(original, rng)
+        if variant is None:
+            continue
+        kind, name = variant
+        partner_id = rng.choice(partner_ids)
+        product = products[rng.choice(data.product_ids)]
+        if not _expected_conflicts(customer_id, partner_id, product.product_line):
+            continue
+        user = users[data.partner_user_ids[partner_id]]
+        customer = EndCustomer(region=original.province, industry=original.industry)
+        customer.set_name(name)
+        db.session.add(customer)
+        deal = Deal(
+            kind=CHANNEL,
+            partner_id=partner_id,
+            created_by_id=user.id,
+            status=DRAFT,
+            customer=customer,
+            project_name=f"{name[:8]}扩容项目",
+            estimated_value=Decimal("880000.00"),
+            expected_close_date=today + timedelta(days=90),
+            stage="evaluation",
+            funding_source="own_budget",
+        )
+        deal.lines = [
+            DealLine(product=product, quantity=2, requested_unit_price=product.list_price)
+        ]
+        db.session.add(deal)
+        db.session.flush()
+        start = time.perf_counter()
+        found = submit_deal(deal, user)
+        elapsed = time.perf_counter() - start
+        suggested = set(
+            db.session.scalars(
+                select(DealSuggestion.customer_id).where(DealSuggestion.deal_id == deal.id)
+            )
+        )
+        matched = {c.account_id for c in found if c.account_id} | {
+            c.other_deal.customer_id for c in found if c.other_deal is not None
+        }
+        db.session.rollback()
+        result.fuzzy.append(
+            FuzzySubmission(
+                kind=kind,
+                total_ms=elapsed * 1000,
+                found=customer_id in suggested | matched,
+                same=customer_id in matched,
+            )
+        )
+        if customer_id not in suggested | matched and len(result.fuzzy_misses) < 12:
+            verdict = compare_customer_names(original.name, name)
+            result.fuzzy_misses.append(
+                f"{original.name} | {name} ({kind}; matcher {verdict.verdict} {verdict.rule})"
+            )
+
+
 def run_queue(app, data: Dataset, requests: int, result: Result) -> None:
     from tests.conftest import IsolatedClient, login
 
@@ -417,6 +540,12 @@ def run_database(target: Target, data: Dataset, args, log=print) -> Result:
         start = time.perf_counter()
         run_submissions(app, data, args.submissions, rng, result, args.profile)
         log(f"  submissions done in {time.perf_counter() - start:.1f} s")
+        start = time.perf_counter()
+        run_fuzzy_submissions(app, data, args.fuzzy, rng, result)
+        log(
+            f"  {args.fuzzy} short-name and typo submissions done in "
+            f"{time.perf_counter() - start:.1f} s"
+        )
         if args.explain:
             explain_queries(data, target.kind, result)
         db.session.remove()
@@ -499,6 +628,33 @@ def report(result: Result, data: Dataset, args) -> str:
         f"  target p95 < {TARGET_MS:.0f} ms: {'met' if p95 < TARGET_MS else 'NOT met'} "
         f"(p95 {p95:.1f} ms)",
     ]
+    if result.fuzzy:
+        fuzzy = result.fuzzy
+        lines.append(_row("short names and typos: submit_deal", [f.total_ms for f in fuzzy]))
+        everything = [s.total_ms for s in subs] + [f.total_ms for f in fuzzy]
+        p95_all = percentile(everything, 95)
+        lines.append(
+            f"  whole check incl. suggestions, all submissions: p95 {p95_all:.1f} ms "
+            f"({'met' if p95_all < TARGET_MS else 'NOT met'})"
+        )
+        for kind in ("short_name", "homophone_typo"):
+            group = [f for f in fuzzy if f.kind == kind]
+            if group:
+                found = sum(f.found for f in group)
+                lines.append(
+                    f"  {kind}: true customer suggested or in conflict for {found} of "
+                    f"{len(group)} ({100 * found / len(group):.1f} %; as the same customer "
+                    f"{sum(f.same for f in group)})"
+                )
+        found_all = sum(f.found for f in fuzzy)
+        share = 100 * found_all / len(fuzzy)
+        lines.append(
+            f"  target: true customer among the suggestions for >= 95 % of short names and "
+            f"typos: {'met' if share >= 95 else 'NOT met'} ({share:.1f} %)"
+        )
+        if args.verbose and result.fuzzy_misses:
+            lines.append("  short names and typos not found (first few):")
+            lines += [f"    {m}" for m in result.fuzzy_misses]
     kinds = Counter(k for s in subs for k in s.variant_kinds)
     lines.append(
         "  variants: "

@@ -23,7 +23,7 @@ from werkzeug.security import generate_password_hash
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, AuditLog, User, utcnow
 from app import db
 from bench.names import CustomerName, NameFactory, name_variant
-from deals.matching import name_province, name_search_key
+from deals.matching import name_province, name_search_key, suggestion_grams
 from deals.models import (
     APPROVED,
     CHANNEL,
@@ -110,6 +110,18 @@ def _keys(names: list[str], processes: int) -> list[tuple[str, str]]:
         return [_name_keys(n) for n in names]
     with multiprocessing.get_context("fork").Pool(processes) as pool:
         return pool.map(_name_keys, names, chunksize=2_000)
+
+
+def _gram_rows(names: list[str], processes: int) -> list[list[str]]:
+    """deals.matching.suggestion_grams of every name (what the gram index holds), on all cores."""
+    if processes <= 1 or len(names) < 20_000:
+        return [sorted(suggestion_grams(n)) for n in names]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        return pool.map(_sorted_grams, names, chunksize=2_000)
+
+
+def _sorted_grams(name: str) -> list[str]:
+    return sorted(suggestion_grams(name))
 
 
 def generate(customers: int, deals: int, seed: int = 20261123, processes: int = 2) -> Dataset:
@@ -279,6 +291,13 @@ def generate(customers: int, deals: int, seed: int = 20261123, processes: int = 
         + ["owner_rep_id", "created_at"],
         customer_rows,
     )
+    t = time.perf_counter()
+    grams = _gram_rows([c.name for c in names], processes)
+    data.tables["customer_name_gram"] = (
+        ["gram", "customer_id"],
+        [(gram, cid) for cid, own in enumerate(grams, start=1) for gram in own],
+    )
+    data.timings["name_grams"] = time.perf_counter() - t
 
     # --- deals, one line each ------------------------------------------------------------
     t = time.perf_counter()
@@ -425,11 +444,12 @@ LOAD_ORDER = (
     "user_account:partners",
     "product",
     "end_customer",
+    "customer_name_gram",
     "deal",
     "deal_line",
     "conflict",
 )
-BIG_TABLES = ("end_customer", "deal", "deal_line", "conflict")
+BIG_TABLES = ("end_customer", "customer_name_gram", "deal", "deal_line", "conflict")
 BATCH = 20_000
 
 # Imported for their tables (db.create_all needs every model registered).

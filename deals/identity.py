@@ -47,7 +47,8 @@ def find_same_customer(name: str, uscc: str | None = None) -> EndCustomer | None
     """The known customer that ``name`` (and ``uscc``) names, or None.
 
     A credit code decides when both sides have one; otherwise candidates share the name key
-    (an index lookup) and the first the matcher calls ``same`` wins, oldest record first.
+    (an index lookup) and the first the matcher calls ``same`` wins, oldest record first; then
+    the candidates of the name-gram index, best first.
     """
     uscc = (uscc or "").strip().upper() or None
     if uscc:
@@ -64,6 +65,13 @@ def find_same_customer(name: str, uscc: str | None = None) -> EndCustomer | None
         .limit(SAME_KEY_CANDIDATES)
     )
     for candidate in candidates:
+        if compare_customer_names(name, candidate.name, uscc, candidate.uscc).same:
+            return candidate
+    # Spellings whose keys differ although the matcher calls them the same (中山慕舍电子 and
+    # 慕舍电子(中山): the ambiguous city is read as a region only against the other name).
+    from deals.suggestions import gram_candidates
+
+    for candidate in gram_candidates(name):
         if compare_customer_names(name, candidate.name, uscc, candidate.uscc).same:
             return candidate
     return None
