@@ -550,11 +550,14 @@ def seed_demo_deals(rng: random.Random, users: dict, partners: list, customers: 
                 request_information(deal, manager, None, "请补充客户立项文件和预算来源")
     # Partners type short names: the manager sees a possible match to decide, the partner only
     # "submitted" (中国移动 for the named account 中国移动通信集团有限公司).
-    short = deal_input(named_accounts[1], products)
-    short.customer_id = None
-    short.new_customer = NewCustomerInput(name="中国移动", region="北京", industry="运营商")
-    save_registration(partner_users[partners[3].id], short, submit=True, today=today)
-    count += 1
+    for index, account, typed in ((3, 1, "中国移动"), (4, 3, "中国石油")):
+        short = deal_input(named_accounts[account], products)
+        short.customer_id = None
+        short.new_customer = NewCustomerInput(
+            name=typed, region=named_accounts[account].region, industry="运营商"
+        )
+        save_registration(partner_users[partners[index].id], short, submit=True, today=today)
+        count += 1
     rep = users["rep@example.com"]
     save_direct_deal(
         rep,

@@ -409,3 +409,62 @@ def test_finance_imports_stock_orders_and_sees_the_page_working_meanwhile(
             )
         )
     assert numbers == {"BROWSER-IMPORT-1", "BROWSER-IMPORT-2"}
+
+
+def _open_suggestions(app, typed: str) -> dict:
+    """The demo registration whose customer a partner typed as ``typed``, with its suggestion."""
+    from deals.models import Deal, DealSuggestion, EndCustomer
+
+    with app.app_context():
+        from app import db
+
+        row = db.session.execute(
+            select(Deal.id, Deal.project_name, DealSuggestion.id)
+            .join(EndCustomer, EndCustomer.id == Deal.customer_id)
+            .join(DealSuggestion, DealSuggestion.deal_id == Deal.id)
+            .where(EndCustomer.name == typed, DealSuggestion.status == "open")
+        ).first()
+        assert row is not None, f"the demo data has no open suggestion for {typed}"
+        return {"deal_id": row[0], "project": row[1], "suggestion_id": row[2]}
+
+
+@pytest.mark.parametrize(
+    ("typed", "button", "flash", "status"),
+    [
+        (
+            "中国移动",
+            "Same customer: open a conflict",
+            "Same customer: a conflict is open on this deal.",
+            "Turned into a conflict",
+        ),
+        (
+            "中国石油",
+            "Another customer: dismiss",
+            "Suggestion dismissed: another customer.",
+            "Dismissed",
+        ),
+    ],
+    ids=["convert", "dismiss"],
+)
+def test_manager_decides_a_possible_match_from_the_queue(
+    new_page, demo_server, typed, button, flash, status
+):
+    page = new_page
+    found = _open_suggestions(demo_server.app, typed)
+    log_in(page, demo_server, "manager@example.com")
+    nav_link(page, "Approval queue").click()
+    row = page.locator("tr").filter(has=page.locator(f'a[href="/deals/{found["deal_id"]}"]'))
+    expect(row.get_by_test_id("suggestion-flag")).to_have_text("1 possible match to review")
+    row.locator(f'a[href="/deals/{found["deal_id"]}"]').first.click()
+    page.wait_for_url(demo_server.url + f"/deals/{found['deal_id']}")
+    suggestions = page.get_by_test_id("suggestions")
+    expect(suggestions).to_contain_text(typed)
+    expect(suggestions).to_contain_text("a short name of the other")
+    suggestions.get_by_role("button", name=button).click()
+    expect(page.locator(".flash[role=status]")).to_have_text(flash)
+    expect(page.locator(f'tr[data-suggestion="{found["suggestion_id"]}"]')).to_contain_text(status)
+    if typed == "中国移动":
+        expect(page.locator(".lead")).to_contain_text("open conflict")
+        screenshot(page, "suggestion-converted")
+    else:
+        expect(page.locator(".lead")).not_to_contain_text("open conflict")
