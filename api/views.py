@@ -27,6 +27,7 @@ from api.schemas import (
 )
 from app import db
 from clock import vendor_today
+from deals.customers import customer_visible_to
 from deals.matching import compare_customer_names, name_search_key
 from deals.models import CHANNEL, Conflict, Deal, DealLine, EndCustomer
 from deals.registration_forms import MAX_LINES
@@ -118,10 +119,13 @@ def match_customers():
     key = name_search_key(q)
     # Equal normalised keys first (the likely same customer), then names containing q: a
     # common word in q must not crowd the real match out of the candidates.
+    visible = customer_visible_to(user)
     queries = []
     if key:
-        queries.append(select(EndCustomer).where(EndCustomer.name_key == key))
-    queries.append(select(EndCustomer).where(EndCustomer.name.contains(q, autoescape=True)))
+        queries.append(select(EndCustomer).where(EndCustomer.name_key == key, visible))
+    queries.append(
+        select(EndCustomer).where(EndCustomer.name.contains(q, autoescape=True), visible)
+    )
     candidates: dict[int, EndCustomer] = {}
     for stmt in queries:
         for customer in db.session.scalars(stmt.order_by(EndCustomer.id).limit(MATCH_CANDIDATES)):
@@ -199,10 +203,16 @@ def get_deal(deal_id: int):
     return jsonify(_deal_response(user, _deal_for(user, deal_id)))
 
 
-def _existing_customer_id(name: str, uscc: str) -> int | None:
-    """The known customer a request names: by credit code, else by the same-customer rule."""
+def _existing_customer_id(user: User, name: str, uscc: str) -> int | None:
+    """The known customer a request names: by credit code, else by the same-customer rule.
+
+    Only among the customers the user may see (another partner's prospect is not this
+    partner's to name); a hidden customer with the same credit code is still found when the
+    request goes on as a new customer (deals.workflow: a code names one organisation).
+    """
+    visible = customer_visible_to(user)
     if uscc:
-        found = db.session.scalar(select(EndCustomer.id).where(EndCustomer.uscc == uscc))
+        found = db.session.scalar(select(EndCustomer.id).where(EndCustomer.uscc == uscc, visible))
         if found is not None:
             return found
     key = name_search_key(name)
@@ -210,7 +220,7 @@ def _existing_customer_id(name: str, uscc: str) -> int | None:
         return None
     candidates = db.session.scalars(
         select(EndCustomer)
-        .where(EndCustomer.name_key == key)
+        .where(EndCustomer.name_key == key, visible)
         .order_by(EndCustomer.id)
         .limit(MATCH_CANDIDATES * 25)  # as deals.conflicts.same_customers: a bounded scan
     )
@@ -253,7 +263,7 @@ def create_deal():
         uscc = ""
     if "customer" not in errors:
         if not uscc_problem:
-            data.customer_id = _existing_customer_id(customer.name, uscc)
+            data.customer_id = _existing_customer_id(user, customer.name, uscc)
         if data.customer_id is None:
             data.new_customer = NewCustomerInput(
                 name=customer.name, uscc=uscc, region=customer.region, industry=customer.industry

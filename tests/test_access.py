@@ -203,3 +203,183 @@ def test_post_only_routes_refuse_requests_without_csrf(client, login_as, app, sa
             # CSRF-exempt API routes must not accept the session instead: 401 without a token.
             expected = 401 if is_token_only(rule.endpoint) else 400
             assert client.post(url).status_code == expected, rule.endpoint
+
+
+# --- confidentiality between partners and between roles ---------------------------------------
+# Each row: a route (page or API) that must not show one party what belongs to another. A new
+# route or field that leaks one of these fails here.
+
+
+@pytest.fixture
+def api_call(client):
+    """Call the API as ``user`` with a fresh Bearer token; returns the response."""
+    from accounts.tokens import create_token
+    from app import db
+
+    def call(method, url, user, json=None):
+        _token, plain = create_token(user, "confidentiality")
+        db.session.commit()
+        return client.open(
+            url, method=method, json=json, headers={"Authorization": f"Bearer {plain}"}
+        )
+
+    return call
+
+
+@pytest.fixture
+def api_get(api_call):
+    return lambda url, user: api_call("GET", url, user)
+
+
+@pytest.fixture
+def customers_of_two_partners(make_partner, make_customer, make_user, make_deal):
+    """Customers named 机密测试… of every origin, as partner A's user should (not) find them."""
+    partner_a, partner_b = make_partner(), make_partner()
+    rep = make_user("rep")
+    visible = {
+        "vendor_channel": make_customer(name="机密测试渠道客户有限公司"),
+        "a_created": make_customer(name="机密测试甲方客户有限公司", created_by_partner=partner_a),
+        "b_created_a_registered": make_customer(
+            name="机密测试共同客户有限公司", created_by_partner=partner_b
+        ),
+    }
+    hidden = {
+        "b_draft_prospect": make_customer(
+            name="机密测试乙方新客户有限公司", region="浙江", created_by_partner=partner_b
+        ),
+        "named_account": make_customer(
+            name="机密测试直销大客户有限公司", coverage="direct", owner_rep=rep
+        ),
+        "named_account_a_registered": make_customer(
+            name="机密测试直销另一客户有限公司", coverage="direct", owner_rep=rep
+        ),
+    }
+    make_deal(partner=partner_b, customer=hidden["b_draft_prospect"], status="draft")
+    make_deal(partner=partner_a, customer=visible["b_created_a_registered"], status="rejected")
+    make_deal(partner=partner_a, customer=hidden["named_account_a_registered"], status="draft")
+    return {"partner_a": partner_a, "visible": visible, "hidden": hidden}
+
+
+def test_partner_typeahead_shows_only_own_and_vendor_channel_customers(
+    client, login_as, customers_of_two_partners
+):
+    login_as("partner", partner=customers_of_two_partners["partner_a"])
+    found = client.get("/registrations/customers.json?q=机密测试").get_json()["customers"]
+    visible = customers_of_two_partners["visible"].values()
+    assert sorted(c["id"] for c in found) == sorted(c.id for c in visible)
+    for customer in customers_of_two_partners["hidden"].values():
+        assert customer.name not in str(found)
+
+
+def test_partner_api_match_shows_only_own_and_vendor_channel_customers(
+    api_get, make_user, customers_of_two_partners
+):
+    user = make_user("partner", partner=customers_of_two_partners["partner_a"])
+    response = api_get("/api/v1/customers/match?q=机密测试", user)
+    assert response.status_code == 200
+    visible = customers_of_two_partners["visible"].values()
+    assert sorted(m["id"] for m in response.json["matches"]) == sorted(c.id for c in visible)
+    for customer in customers_of_two_partners["hidden"].values():
+        # Not even by the exact name, which the matching rules would score as the same.
+        exact = api_get(f"/api/v1/customers/match?q={customer.name}", user).json["matches"]
+        assert customer.id not in [m["id"] for m in exact]
+
+
+def test_vendor_roles_still_find_every_customer(
+    client, api_get, login_as, make_user, customers_of_two_partners
+):
+    everyone = {
+        c.id for group in ("visible", "hidden") for c in customers_of_two_partners[group].values()
+    }
+    login_as("manager")
+    found = client.get("/registrations/customers.json?q=机密测试").get_json()["customers"]
+    assert {c["id"] for c in found} == everyone
+    matches = api_get("/api/v1/customers/match?q=机密测试", make_user("rep")).json["matches"]
+    assert {m["id"] for m in matches} == everyone
+
+
+@pytest.mark.parametrize("which", ["b_draft_prospect", "named_account", "no_such_customer"])
+def test_partner_cannot_register_against_a_customer_it_may_not_see(
+    client, login_as, make_product, customers_of_two_partners, which
+):
+    from sqlalchemy import func, select
+
+    from app import db
+    from deals.models import Deal
+    from tests.conftest import post_form
+    from tests.test_registration import registration_form
+
+    login_as("partner", partner=customers_of_two_partners["partner_a"])
+    customer = customers_of_two_partners["hidden"].get(which)
+    customer_id = customer.id if customer is not None else 999_999
+    deals_before = db.session.scalar(select(func.count()).select_from(Deal))
+    data = registration_form(make_product(), customer_query="", customer_id=str(customer_id))
+    response = post_form(client, "/registrations/new", data)
+    # Answered as for an id that does not exist: a field message, the same words, no name.
+    assert response.status_code == 200
+    assert "Unknown customer: choose one from the list." in response.text
+    if customer is not None:
+        assert customer.name not in response.text
+    assert db.session.scalar(select(func.count()).select_from(Deal)) == deals_before
+
+
+def test_customers_a_partner_enters_record_their_partner(
+    client, api_call, login_as, make_product, make_user
+):
+    from app import db
+    from deals.models import Deal
+    from tests.conftest import post_form
+    from tests.test_registration import IN_TWO_MONTHS, registration_form
+
+    user = login_as("partner")
+    response = post_form(client, "/registrations/new", registration_form(make_product()))
+    assert response.status_code == 302
+    deal = db.session.get(Deal, int(response.headers["Location"].rsplit("/", 1)[1]))
+    assert deal.customer.created_by_partner_id == user.partner_id
+    body = {
+        "project_name": "接口项目",
+        "estimated_value": "1000.00",
+        "expected_close_date": IN_TWO_MONTHS,
+        "customer": {"name": "机密测试接口新客户有限公司"},
+        "lines": [{"sku": make_product().sku, "quantity": 1, "unit_price": "9000.00"}],
+        "submit": False,
+    }
+    created = api_call("POST", "/api/v1/deals", user, json=body)
+    assert created.status_code == 201, created.json
+    assert db.session.get(Deal, created.json["id"]).customer.created_by_partner_id == (
+        user.partner_id
+    )
+    # A rep's new customer is the vendor's own.
+    rep_deal = api_call(
+        "POST",
+        "/api/v1/deals",
+        make_user("rep"),
+        json=body | {"customer": {"name": "机密测试直销新客户有限公司"}},
+    )
+    assert rep_deal.status_code == 201, rep_deal.json
+    assert db.session.get(Deal, rep_deal.json["id"]).customer.created_by_partner_id is None
+
+
+def test_partner_api_naming_another_partners_prospect_gets_its_own_record(
+    api_call, make_user, make_product, customers_of_two_partners
+):
+    from app import db
+    from deals.models import Deal
+    from tests.test_registration import IN_TWO_MONTHS
+
+    prospect = customers_of_two_partners["hidden"]["b_draft_prospect"]
+    user = make_user("partner", partner=customers_of_two_partners["partner_a"])
+    body = {
+        "project_name": "接口项目",
+        "estimated_value": "1000.00",
+        "expected_close_date": IN_TWO_MONTHS,
+        "customer": {"name": prospect.name},
+        "lines": [{"sku": make_product().sku, "quantity": 1, "unit_price": "9000.00"}],
+        "submit": False,
+    }
+    created = api_call("POST", "/api/v1/deals", user, json=body)
+    assert created.status_code == 201, created.json
+    deal = db.session.get(Deal, created.json["id"])
+    assert deal.customer_id != prospect.id
+    shown = api_call("GET", f"/api/v1/deals/{deal.id}", user).json
+    assert shown["customer"] == {"id": deal.customer_id, "name": prospect.name}
