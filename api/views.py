@@ -27,9 +27,10 @@ from api.schemas import (
 )
 from app import db
 from clock import vendor_today
+from deals.access import visible_deal
 from deals.customers import customer_visible_to
 from deals.matching import compare_customer_names, name_search_key
-from deals.models import CHANNEL, Conflict, Deal, DealLine, EndCustomer
+from deals.models import Conflict, Deal, DealLine, EndCustomer
 from deals.registration_forms import MAX_LINES
 from deals.views import may_decide, partner_facing_status
 from deals.workflow import (
@@ -156,19 +157,15 @@ def match_customers():
 
 
 def _deal_for(user: User, deal_id: int) -> Deal:
-    """The deal, or 404 when it does not exist or a partner user asks for another partner's."""
-    deal = db.session.scalar(
-        select(Deal)
-        .where(Deal.id == deal_id)
-        .options(
-            selectinload(Deal.customer),
-            selectinload(Deal.partner),
-            selectinload(Deal.lines).selectinload(DealLine.product),
-        )
+    """The deal, or 404 when it does not exist or the user may not see it (deals.access)."""
+    deal = visible_deal(
+        user,
+        deal_id,
+        selectinload(Deal.customer),
+        selectinload(Deal.partner),
+        selectinload(Deal.lines).selectinload(DealLine.product),
     )
-    if deal is None or (
-        user.role == PARTNER and (deal.kind != CHANNEL or deal.partner_id != user.partner_id)
-    ):
+    if deal is None:
         abort(404, description="No such deal.")
     return deal
 

@@ -14,6 +14,7 @@ from accounts.access import role_required
 from accounts.audit import register_audit_labels
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, User, utcnow
 from app import db
+from deals.access import deal_visible_to, visible_deal
 from deals.conflicts import ConflictError, add_comment, conflicts_visible_to
 from deals.conflicts import resolve_conflict as resolve_conflict_service
 from deals.customers import CustomerDetails, CustomerError, save_customer
@@ -223,11 +224,9 @@ def partner_facing_status(deal: Deal, overlapping: bool) -> str:
 
 
 def get_deal_for_user(deal_id: int) -> Deal:
-    """The deal, or 404 when it does not exist or a partner user asks for another partner's."""
-    deal = db.get_or_404(Deal, deal_id)
-    if current_user.role == PARTNER and (
-        deal.kind != CHANNEL or deal.partner_id != current_user.partner_id
-    ):
+    """The deal, or 404 when it does not exist or the user may not see it (deals.access)."""
+    deal = visible_deal(current_user, deal_id)
+    if deal is None:
         abort(404)
     return deal
 
@@ -251,6 +250,7 @@ def list_deals():
     stmt = (
         select(Deal)
         .join(Deal.customer)
+        .where(deal_visible_to(current_user))
         .options(selectinload(Deal.customer), selectinload(Deal.partner))
         .order_by(Deal.created_at.desc(), Deal.id.desc())
     )
@@ -278,10 +278,9 @@ def list_deals():
             Deal.status == APPROVED,
             or_(Deal.protection_expires_at.is_(None), Deal.protection_expires_at > now),
         )
-    elif status in DEAL_STATUSES:
+    elif status in DEAL_STATUSES and status != DRAFT:
         stmt = stmt.where(Deal.status == status)
     else:
-        stmt = stmt.where(Deal.status != DRAFT)  # drafts are the partner's own business
         status = ""
     if kind in DEAL_KINDS:
         stmt = stmt.where(Deal.kind == kind)
@@ -315,7 +314,10 @@ def list_deals():
             "tier": tier,
             "owner": owner,
         },
-        statuses={"open": _l("Open (claiming the customer)"), **DEAL_STATUSES},
+        statuses={
+            "open": _l("Open (claiming the customer)"),
+            **{code: label for code, label in DEAL_STATUSES.items() if code != DRAFT},
+        },
         kinds=DEAL_KINDS,
         stages=STAGES,
         tiers=TIERS,
@@ -361,7 +363,7 @@ def deal_detail(deal_id: int):
     ).all()
     context.update(
         conflicts=conflicts,
-        record=partner_record(partner.id) if partner else {},
+        record=partner_record(partner.id, deal_visible_to(current_user)) if partner else {},
         can_decide=may_decide(current_user, deal),
         pricing=pricing_flags(checks),
         sla_overdue=deal.status == SUBMITTED and is_overdue(deal.sla_due_at, utcnow()),
@@ -415,7 +417,7 @@ DECISIONS = {
 @bp.post("/deals/<int:deal_id>/decide")
 @role_required(ADMIN, MANAGER)
 def decide(deal_id: int):
-    deal = db.get_or_404(Deal, deal_id)
+    deal = get_deal_for_user(deal_id)
     if not may_decide(current_user, deal):
         abort(403)
     action = request.form.get("action", "")
@@ -548,7 +550,7 @@ def comment_conflict(conflict_id: int):
 @bp.post("/deals/<int:deal_id>/lines/<int:line_id>/special")
 @role_required(ADMIN, MANAGER)
 def decide_special_price(deal_id: int, line_id: int):
-    deal = db.get_or_404(Deal, deal_id)
+    deal = get_deal_for_user(deal_id)
     if not may_decide(current_user, deal):
         abort(403)
     line = db.get_or_404(DealLine, line_id)

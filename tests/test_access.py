@@ -126,7 +126,8 @@ def sample_args(make_partner, make_product, make_customer, make_user, make_deal)
     account = make_customer(coverage="direct", owner_rep=make_user("rep"))
     finance = make_user("finance")
     token, _plain = create_token(finance, "walker")
-    deal = make_deal(partner=partner, status="draft")
+    # Submitted: a draft is the partner's alone (vendor roles get 404, see the last section).
+    deal = make_deal(partner=partner, status="submitted")
     conflict = Conflict(kind="named_account", deal_id=deal.id, account_id=account.id, evidence={})
     db.session.add(conflict)
     job = create_job(finance, StatementScope(partner_id=partner.id), statement_period("2026"), "en")
@@ -383,3 +384,31 @@ def test_partner_api_naming_another_partners_prospect_gets_its_own_record(
     assert deal.customer_id != prospect.id
     shown = api_call("GET", f"/api/v1/deals/{deal.id}", user).json
     assert shown["customer"] == {"id": deal.customer_id, "name": prospect.name}
+
+
+@pytest.mark.parametrize("role", ["admin", "manager", "rep", "finance"])
+def test_vendor_roles_get_404_for_a_draft_and_never_list_or_count_it(
+    client, api_get, login_as, make_user, make_partner, make_deal, role
+):
+    partner = make_partner()
+    draft = make_deal(partner=partner, status="draft", project_name="机密草稿项目")
+    submitted = make_deal(partner=partner, status="submitted", project_name="已提交项目")
+    user = login_as(role)
+    if role == "manager":
+        partner.owner_id = user.id
+        from app import db
+
+        db.session.commit()
+    assert client.get(f"/deals/{draft.id}").status_code == 404
+    assert api_get(f"/api/v1/deals/{draft.id}", user).status_code == 404
+    for url in ("/deals", "/deals?status=draft", f"/deals?partner={partner.id}"):
+        page = client.get(url)
+        assert page.status_code == 200 and "机密草稿项目" not in page.text, url
+    if role in ("admin", "manager"):
+        assert "机密草稿项目" not in client.get("/queue").text
+    # The partner's record beside a submitted deal counts no draft.
+    page = client.get(f"/deals/{submitted.id}")
+    assert page.status_code == 200 and "Draft" not in page.text
+    # The partner itself still has its draft.
+    partner_user = make_user("partner", partner=partner)
+    assert api_get(f"/api/v1/deals/{draft.id}", partner_user).status_code == 200
