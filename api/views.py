@@ -28,6 +28,7 @@ from api.schemas import (
 from app import db
 from clock import vendor_today
 from deals.access import visible_deal
+from deals.conflicts import conflicts_visible_to
 from deals.customers import customer_visible_to
 from deals.matching import compare_customer_names, name_search_key
 from deals.models import Conflict, Deal, DealLine, EndCustomer
@@ -171,25 +172,27 @@ def _deal_for(user: User, deal_id: int) -> Deal:
 
 
 def _deal_response(user: User, deal: Deal) -> dict:
-    overlapping = has_open_conflict(deal)
     if user.role == PARTNER:
         # Never who the other party is: only that an overlap is under review.
+        overlapping = has_open_conflict(deal)
         return deal_json(
             deal,
             possible_overlap=overlapping,
             status_label=partner_facing_status(deal, overlapping),
         )
-    conflicts = None
-    if user.role in DECIDERS:
-        conflicts = list(
-            db.session.scalars(
-                select(Conflict)
-                .where(or_(Conflict.deal_id == deal.id, Conflict.other_deal_id == deal.id))
-                .order_by(Conflict.created_at, Conflict.id)
-            )
+    # Vendor staff: only the conflicts they may see at all (reps: those they are party to).
+    visible = list(
+        db.session.scalars(
+            conflicts_visible_to(user)
+            .where(or_(Conflict.deal_id == deal.id, Conflict.other_deal_id == deal.id))
+            .order_by(Conflict.created_at, Conflict.id)
         )
+    )
     return deal_json(
-        deal, possible_overlap=overlapping, status_label=deal.status_label, conflicts=conflicts
+        deal,
+        possible_overlap=any(c.status == "open" for c in visible),
+        status_label=deal.status_label,
+        conflicts=visible if user.role in DECIDERS else None,
     )
 
 

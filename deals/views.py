@@ -351,8 +351,9 @@ def deal_detail(deal_id: int):
     if current_user.role == PARTNER:
         context["status_text"] = partner_facing_status(deal, overlapping)
         return render_template("deals/deal_partner.html", **context)
+    # Only the conflicts this user may see at all (reps: those they are party to).
     conflicts = db.session.scalars(
-        select(Conflict)
+        conflicts_visible_to(current_user)
         .where(or_(Conflict.deal_id == deal.id, Conflict.other_deal_id == deal.id))
         .options(
             selectinload(Conflict.deal).selectinload(Deal.partner),
@@ -363,6 +364,7 @@ def deal_detail(deal_id: int):
     ).all()
     context.update(
         conflicts=conflicts,
+        overlapping=any(c.status == "open" for c in conflicts),
         record=partner_record(partner.id, deal_visible_to(current_user)) if partner else {},
         can_decide=may_decide(current_user, deal),
         pricing=pricing_flags(checks),

@@ -412,3 +412,47 @@ def test_vendor_roles_get_404_for_a_draft_and_never_list_or_count_it(
     # The partner itself still has its draft.
     partner_user = make_user("partner", partner=partner)
     assert api_get(f"/api/v1/deals/{draft.id}", partner_user).status_code == 200
+
+
+def test_rep_sees_only_the_conflicts_it_is_party_to_on_a_deal_and_in_the_api(
+    client, api_get, login_as, make_partner, make_customer, make_deal
+):
+    from app import db
+    from deals.models import Conflict
+    from tests.conftest import valid_uscc
+
+    rep = login_as("rep")
+    partner_a = make_partner(name="甲方伙伴有限公司")
+    partner_b = make_partner(name="乙方伙伴有限公司")
+    code = valid_uscc(880011)
+    deal_a = make_deal(partner=partner_a, customer=make_customer(name="机密客户有限公司"))
+    deal_b = make_deal(partner=partner_b, customer=make_customer(name="机密客户(北京)有限公司"))
+    account = make_customer(name="代表自己的大客户有限公司", coverage="direct", owner_rep=rep)
+    evidence = {
+        "customer_a": deal_b.customer.name,
+        "customer_b": deal_a.customer.name,
+        "uscc_a": code,
+        "uscc_b": code,
+        "match": {"rule": "uscc_equal", "same": True, "score": 87.5},
+        "product_lines": ["服务器"],
+    }
+    db.session.add_all(
+        [
+            Conflict(kind="partner_overlap", deal=deal_b, other_deal=deal_a, evidence=evidence),
+            Conflict(kind="named_account", deal=deal_a, account=account, evidence={}),
+        ]
+    )
+    db.session.commit()
+    page = client.get(f"/deals/{deal_a.id}")
+    assert page.status_code == 200
+    assert account.name in page.text  # the conflict at its own named account
+    for secret in ("乙方伙伴有限公司", "机密客户(北京)有限公司", code, "87.5"):
+        assert secret not in page.text, secret
+    shown = api_get(f"/api/v1/deals/{deal_a.id}", rep).json
+    assert "conflicts" not in shown
+    for secret in ("乙方伙伴有限公司", "机密客户(北京)有限公司", code, "87.5"):
+        assert secret not in str(shown), secret
+    # The other partner's deal: no conflict of the rep's, so no overlap either.
+    other = api_get(f"/api/v1/deals/{deal_b.id}", rep).json
+    assert other["possible_overlap"] is False and "甲方伙伴有限公司" not in str(other)
+    assert "甲方伙伴有限公司" not in client.get(f"/deals/{deal_b.id}").text
