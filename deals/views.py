@@ -330,7 +330,9 @@ def list_deals():
 def deal_detail(deal_id: int):
     deal = get_deal_for_user(deal_id)
     partner = deal.partner
-    checks = line_checks(deal, partner)
+    # Reps do not read partners' tier discounts or tier prices: their lines go against list.
+    show_tier_terms = current_user.role != REP
+    checks = line_checks(deal, partner if show_tier_terms else None)
     overlapping = bool(open_conflict_deal_ids([deal.id]))
     context = {
         "lost_reasons": LOST_REASONS,
@@ -347,6 +349,7 @@ def deal_detail(deal_id: int):
         "resolutions": RESOLUTIONS,
         "kinds": CONFLICT_KINDS,
         "now": utcnow(),
+        "show_tier_terms": show_tier_terms,
     }
     if current_user.role == PARTNER:
         context["status_text"] = partner_facing_status(deal, overlapping)
@@ -367,9 +370,9 @@ def deal_detail(deal_id: int):
         overlapping=any(c.status == "open" for c in conflicts),
         record=partner_record(partner.id, deal_visible_to(current_user)) if partner else {},
         can_decide=may_decide(current_user, deal),
-        pricing=pricing_flags(checks),
+        pricing=pricing_flags(checks) if show_tier_terms else set(),
         sla_overdue=deal.status == SUBMITTED and is_overdue(deal.sla_due_at, utcnow()),
-        offer=special_price_offer(deal) if partner is not None else None,
+        offer=special_price_offer(deal) if partner is not None and show_tier_terms else None,
         may_decide_line=lambda check: may_decide_line(current_user, check),
     )
     return render_template("deals/deal_vendor.html", **context)

@@ -33,8 +33,9 @@ EXPECTED = {
     "pricing.list_products": VENDOR,
     "pricing.create_product": {"admin"},
     "pricing.edit_product": {"admin"},
-    "pricing.price_list": ALL,
-    "pricing.price_list_xlsx": ALL,
+    # Reps do not read partners' tier discounts or tier prices (list prices: /products).
+    "pricing.price_list": ALL - {"rep"},
+    "pricing.price_list_xlsx": ALL - {"rep"},
     "deals.list_customers": VENDOR,
     "deals.customer_detail": VENDOR,
     "deals.create_customer": {"admin", "manager", "rep"},
@@ -68,7 +69,7 @@ EXPECTED = {
     "api.create_deal": {"partner", "rep"},
     "api.decide_deal": {"admin", "manager"},
     "api.get_partner": {"admin", "manager", "finance", "partner"},
-    "api.partner_prices": ALL,
+    "api.partner_prices": ALL - {"rep"},
     "api.create_commitment": {"admin", "manager"},
     "api.create_stock_order": {"admin", "manager"},
     "finance.statements": {"admin", "manager", "finance", "partner"},
@@ -456,3 +457,44 @@ def test_rep_sees_only_the_conflicts_it_is_party_to_on_a_deal_and_in_the_api(
     other = api_get(f"/api/v1/deals/{deal_b.id}", rep).json
     assert other["possible_overlap"] is False and "甲方伙伴有限公司" not in str(other)
     assert "甲方伙伴有限公司" not in client.get(f"/deals/{deal_b.id}").text
+
+
+INTERNAL_FLAGS = ("price_only", "at_risk")
+
+
+def test_partner_api_has_no_internal_flags_about_itself(api_get, make_user, make_partner):
+    partner = make_partner()
+    user = make_user("partner", partner=partner)
+    summary = api_get(f"/api/v1/partners/{partner.id}", user)
+    assert summary.status_code == 200
+    for field in INTERNAL_FLAGS:
+        assert field not in summary.json  # absent, not null
+    # Every other API answer a partner user gets about itself: no flag either.
+    for url in ("/api/v1/me", f"/api/v1/partners/{partner.id}/prices", "/api/v1/products"):
+        response = api_get(url, user)
+        assert response.status_code == 200, url
+        for field in INTERNAL_FLAGS:
+            assert field not in str(response.json), url
+    # Vendor staff still read them.
+    vendor = api_get(f"/api/v1/partners/{partner.id}", make_user("manager")).json
+    assert all(field in vendor for field in INTERNAL_FLAGS)
+
+
+def test_rep_reads_no_tier_discount_or_tier_price(
+    client, api_get, login_as, make_partner, make_product, make_deal
+):
+    partner = make_partner(tier="silver")
+    product = make_product(list_price="10000.00")
+    deal = make_deal(partner=partner, product=product, unit_price="9500.00")
+    rep = login_as("rep")
+    assert client.get(f"/prices?partner={partner.id}").status_code in (403, 404)
+    assert client.get(f"/prices.xlsx?partner={partner.id}").status_code in (403, 404)
+    assert api_get(f"/api/v1/partners/{partner.id}/prices", rep).status_code in (403, 404)
+    # The silver discount is 20.00%: its tier price ¥8,000.00; neither on the rep's pages.
+    for url in (f"/partners/{partner.id}", f"/deals/{deal.id}"):
+        page = client.get(url)
+        assert page.status_code == 200, url
+        assert "20.00%" not in page.text and "8,000.00" not in page.text, url
+    # List prices stay where they are.
+    assert "10,000.00" in client.get("/products").text
+    assert api_get("/api/v1/products", rep).json["products"][0]["list_price"] == "10000.00"
