@@ -531,9 +531,15 @@ def seed_demo_deals(rng: random.Random, users: dict, partners: list, customers: 
             else:
                 customer = rng.choice(channel_customers)
                 pool = products
-            deal = save_registration(
-                user, deal_input(customer, pool), submit=(n != 2 or index % 4 == 0), today=today
-            )
+            data = deal_input(customer, pool)
+            if customer.coverage == "direct":
+                # A partner cannot pick a named account: it types the customer with its credit
+                # code, which names that record (deals.workflow), and the overlap is found.
+                data.customer_id = None
+                data.new_customer = NewCustomerInput(
+                    name=customer.name, uscc=customer.uscc or "", region=customer.region
+                )
+            deal = save_registration(user, data, submit=(n != 2 or index % 4 == 0), today=today)
             count += 1
             if (
                 deal.status == "submitted"

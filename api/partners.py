@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, User
 from api.auth import api_roles_required, current_api_user
 from api.schemas import Errors, money
-from api.views import ALL_ROLES, _json_object, _unprocessable, bp
+from api.views import _json_object, _unprocessable, bp
 from app import db
 from clock import vendor_today
 from partners.commitments import (
@@ -153,12 +153,11 @@ def commitment_json(commitment: StockCommitment) -> dict:
 @bp.get("/partners/<int:partner_id>")
 @api_roles_required(*PARTNER_READERS)
 def get_partner(partner_id: int):
-    partner = _partner_for(current_api_user(), partner_id)
+    user = current_api_user()
+    partner = _partner_for(user, partner_id)
     today = vendor_today()
     ids = [partner.id]
     attained = attainments(ids, today).get(partner.id)
-    price_only = current_app.extensions["price_only_signals"](ids, today)[partner.id]
-    risk = at_risk_for(ids, today, get_settings()["at_risk_drop_ratio"])[partner.id]
     commitment = None
     if attained is not None:
         commitment = {
@@ -168,24 +167,30 @@ def get_partner(partner_id: int):
             "attainment": ratio_text(attained.attainment),
             "pro_rata_attainment": ratio_text(attained.pro_rata_attainment),
         }
-    return jsonify(
-        id=partner.id,
-        name=partner.name,
-        uscc=partner.uscc,
-        tier=partner.tier,
-        commitment=commitment,
-        price_only={
+    summary = {
+        "id": partner.id,
+        "name": partner.name,
+        "uscc": partner.uscc,
+        "tier": partner.tier,
+        "commitment": commitment,
+    }
+    if user.role != PARTNER:
+        # The vendor's internal flags about the partner: never shown to the partner itself.
+        price_only = current_app.extensions["price_only_signals"](ids, today)[partner.id]
+        risk = at_risk_for(ids, today, get_settings()["at_risk_drop_ratio"])[partner.id]
+        summary["price_only"] = {
             "flagged": price_only.flagged,
             "signals": [signal.as_dict() for signal in price_only.signals],
-        },
-        at_risk={"flagged": risk.flagged, "evidence": risk.evidence},
-    )
+        }
+        summary["at_risk"] = {"flagged": risk.flagged, "evidence": risk.evidence}
+    return jsonify(summary)
 
 
 @bp.get("/partners/<int:partner_id>/prices")
-@api_roles_required(*ALL_ROLES)
+@api_roles_required(*PARTNER_READERS)
 def partner_prices(partner_id: int):
-    """The partner's price list: every active product at its tier discount."""
+    """The partner's price list: every active product at its tier discount (not for reps, who
+    do not read partners' tier discounts; list prices: GET /products)."""
     partner = _partner_for(current_api_user(), partner_id)
     rate = partner.tier_policy.discount_rate
     return jsonify(

@@ -27,9 +27,12 @@ from api.schemas import (
 )
 from app import db
 from clock import vendor_today
+from deals.access import visible_deal
+from deals.conflicts import conflicts_visible_to
+from deals.customers import customer_visible_to
 from deals.identity import find_same_customer
 from deals.matching import compare_customer_names, name_search_key
-from deals.models import CHANNEL, Conflict, Deal, DealLine, DealSuggestion, EndCustomer
+from deals.models import Conflict, Deal, DealLine, DealSuggestion, EndCustomer
 from deals.registration_forms import MAX_LINES
 from deals.views import may_decide, partner_facing_status
 from deals.workflow import (
@@ -119,10 +122,13 @@ def match_customers():
     key = name_search_key(q)
     # Equal normalised keys first (the likely same customer), then names containing q: a
     # common word in q must not crowd the real match out of the candidates.
+    visible = customer_visible_to(user)
     queries = []
     if key:
-        queries.append(select(EndCustomer).where(EndCustomer.name_key == key))
-    queries.append(select(EndCustomer).where(EndCustomer.name.contains(q, autoescape=True)))
+        queries.append(select(EndCustomer).where(EndCustomer.name_key == key, visible))
+    queries.append(
+        select(EndCustomer).where(EndCustomer.name.contains(q, autoescape=True), visible)
+    )
     candidates: dict[int, EndCustomer] = {}
     for stmt in queries:
         for customer in db.session.scalars(stmt.order_by(EndCustomer.id).limit(MATCH_CANDIDATES)):
@@ -153,41 +159,38 @@ def match_customers():
 
 
 def _deal_for(user: User, deal_id: int) -> Deal:
-    """The deal, or 404 when it does not exist or a partner user asks for another partner's."""
-    deal = db.session.scalar(
-        select(Deal)
-        .where(Deal.id == deal_id)
-        .options(
-            selectinload(Deal.customer),
-            selectinload(Deal.partner),
-            selectinload(Deal.lines).selectinload(DealLine.product),
-        )
+    """The deal, or 404 when it does not exist or the user may not see it (deals.access)."""
+    deal = visible_deal(
+        user,
+        deal_id,
+        selectinload(Deal.customer),
+        selectinload(Deal.partner),
+        selectinload(Deal.lines).selectinload(DealLine.product),
     )
-    if deal is None or (
-        user.role == PARTNER and (deal.kind != CHANNEL or deal.partner_id != user.partner_id)
-    ):
+    if deal is None:
         abort(404, description="No such deal.")
     return deal
 
 
 def _deal_response(user: User, deal: Deal) -> dict:
-    overlapping = has_open_conflict(deal)
     if user.role == PARTNER:
         # Never who the other party is: only that an overlap is under review.
+        overlapping = has_open_conflict(deal)
         return deal_json(
             deal,
             possible_overlap=overlapping,
             status_label=partner_facing_status(deal, overlapping),
         )
-    conflicts = suggestions = None
-    if user.role in DECIDERS:
-        conflicts = list(
-            db.session.scalars(
-                select(Conflict)
-                .where(or_(Conflict.deal_id == deal.id, Conflict.other_deal_id == deal.id))
-                .order_by(Conflict.created_at, Conflict.id)
-            )
+    # Vendor staff: only the conflicts they may see at all (reps: those they are party to).
+    visible = list(
+        db.session.scalars(
+            conflicts_visible_to(user)
+            .where(or_(Conflict.deal_id == deal.id, Conflict.other_deal_id == deal.id))
+            .order_by(Conflict.created_at, Conflict.id)
         )
+    )
+    suggestions = None
+    if user.role in DECIDERS:
         suggestions = list(
             db.session.scalars(
                 select(DealSuggestion)
@@ -198,9 +201,9 @@ def _deal_response(user: User, deal: Deal) -> dict:
         )
     return deal_json(
         deal,
-        possible_overlap=overlapping,
+        possible_overlap=any(c.status == "open" for c in visible),
         status_label=deal.status_label,
-        conflicts=conflicts,
+        conflicts=visible if user.role in DECIDERS else None,
         suggestions=suggestions,
     )
 
@@ -212,10 +215,19 @@ def get_deal(deal_id: int):
     return jsonify(_deal_response(user, _deal_for(user, deal_id)))
 
 
-def _existing_customer_id(name: str, uscc: str) -> int | None:
-    """The known customer a request names (deals.identity: the same rule as the web form)."""
+def _existing_customer_id(user: User, name: str, uscc: str) -> int | None:
+    """The known customer a request names (deals.identity: the same rule as the web form),
+    when the user may see it. A customer the user may not see (another partner's prospect) is
+    not named by id: the request goes on as a new customer, which deals.workflow resolves to
+    the same record under the customer's lock, so one organisation keeps one record and the
+    partner learns nothing it did not type.
+    """
     found = find_same_customer(name, uscc or None)
-    return found.id if found is not None else None
+    if found is None:
+        return None
+    return db.session.scalar(
+        select(EndCustomer.id).where(EndCustomer.id == found.id, customer_visible_to(user))
+    )
 
 
 @bp.post("/deals")
@@ -251,7 +263,7 @@ def create_deal():
         uscc = ""
     if "customer" not in errors:
         if not uscc_problem:
-            data.customer_id = _existing_customer_id(customer.name, uscc)
+            data.customer_id = _existing_customer_id(user, customer.name, uscc)
         if data.customer_id is None:
             data.new_customer = NewCustomerInput(
                 name=customer.name, uscc=uscc, region=customer.region, industry=customer.industry

@@ -5,12 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true
 
 from accounts.audit import record_audit, snapshot
-from accounts.models import REP, User
+from accounts.models import PARTNER, REP, User
 from app import db
-from deals.models import COVERAGES, SEGMENTS, EndCustomer
+from deals.models import CHANNEL, COVERAGES, SEGMENTS, Deal, EndCustomer
 from partners.forms import uscc_message
 
 CUSTOMER_AUDIT_FIELDS = (
@@ -42,6 +42,40 @@ class CustomerDetails:
     owner_rep_id: int | None = None
 
 
+def customer_visible_to(user: User) -> ColumnElement[bool]:
+    """The condition on EndCustomer for the customers ``user`` may see or name.
+
+    Vendor staff see every customer. A partner user sees the customers its partner entered or
+    registered (a deal of its own there, in any status) and those the vendor's staff entered as
+    channel-covered; never one another partner entered, never a named direct account. The one
+    rule behind the type-ahead, the API's match and the customer a registration picks.
+    """
+    if user.role != PARTNER:
+        return true()
+    if user.partner_id is None:
+        return false()
+    registered = exists().where(
+        Deal.customer_id == EndCustomer.id,
+        Deal.kind == CHANNEL,
+        Deal.partner_id == user.partner_id,
+    )
+    return and_(
+        EndCustomer.coverage == "channel",
+        or_(
+            EndCustomer.created_by_partner_id.is_(None),
+            EndCustomer.created_by_partner_id == user.partner_id,
+            registered,
+        ),
+    )
+
+
+def visible_customer(user: User, customer_id: int) -> EndCustomer | None:
+    """The customer with this id if ``user`` may see it, else None (as if it did not exist)."""
+    return db.session.scalar(
+        select(EndCustomer).where(EndCustomer.id == customer_id, customer_visible_to(user))
+    )
+
+
 def _validate(details: CustomerDetails, customer_id: int | None) -> None:
     if not details.name.strip():
         raise CustomerError("name", _("This field is required."))
@@ -66,14 +100,23 @@ def _validate(details: CustomerDetails, customer_id: int | None) -> None:
         raise CustomerError("owner_rep_id", _("A named direct account needs its owning rep."))
 
 
-def save_customer(customer: EndCustomer | None, details: CustomerDetails) -> EndCustomer:
-    """Create (customer None) or change an end customer, audited; raises CustomerError."""
+def save_customer(
+    customer: EndCustomer | None,
+    details: CustomerDetails,
+    *,
+    created_by_partner_id: int | None = None,
+) -> EndCustomer:
+    """Create (customer None) or change an end customer, audited; raises CustomerError.
+
+    ``created_by_partner_id``: the partner whose user enters a new customer (None: the vendor's
+    staff); set once on creation, never changed by an edit.
+    """
     details.name = details.name.strip()
     details.uscc = (details.uscc or "").strip().upper() or None
     _validate(details, customer.id if customer else None)
     before = snapshot(customer, CUSTOMER_AUDIT_FIELDS) if customer else None
     if customer is None:
-        customer = EndCustomer()
+        customer = EndCustomer(created_by_partner_id=created_by_partner_id)
         db.session.add(customer)
     for name in CUSTOMER_AUDIT_FIELDS:
         setattr(customer, name, getattr(details, name))

@@ -59,6 +59,10 @@ class EndCustomer(db.Model):
     segment: Mapped[str] = mapped_column(String(20), default="normal", index=True)
     coverage: Mapped[str] = mapped_column(String(20), default="channel", index=True)
     owner_rep_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"), index=True)
+    # The partner whose user first entered the customer (registration form or API); None when
+    # the vendor's staff entered it. Other partners never see such a customer
+    # (deals.customers.customer_visible_to).
+    created_by_partner_id: Mapped[int | None] = mapped_column(ForeignKey("partner.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     owner_rep: Mapped[User | None] = relationship(foreign_keys=[owner_rep_id])

@@ -153,12 +153,13 @@ def event_note(event: DealEvent) -> str:
     return note
 
 
-def partner_record(partner_id: int) -> dict[str, int]:
-    """The partner's deals of the last 12 months by status (one grouped query)."""
+def partner_record(partner_id: int, visible) -> dict[str, int]:
+    """The partner's deals of the last 12 months by status (one grouped query), of those the
+    reader may see (``visible``: deals.access.deal_visible_to)."""
     since = utcnow() - timedelta(days=365)
     rows = db.session.execute(
         select(Deal.status, func.count())
-        .where(Deal.partner_id == partner_id, Deal.created_at >= since)
+        .where(Deal.partner_id == partner_id, Deal.created_at >= since, visible)
         .group_by(Deal.status)
     ).all()
     return dict(rows)

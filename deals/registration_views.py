@@ -34,6 +34,7 @@ from accounts.access import role_required
 from accounts.models import ADMIN, MANAGER, PARTNER, REP, utcnow
 from app import db
 from clock import vendor_today
+from deals.customers import customer_visible_to, visible_customer
 from deals.matching import name_search_key
 from deals.models import (
     APPROVED,
@@ -147,7 +148,7 @@ def customer_search():
         conditions.append(EndCustomer.name_key.contains(key, autoescape=True))
     customers = db.session.scalars(
         select(EndCustomer)
-        .where(or_(*conditions))
+        .where(or_(*conditions), customer_visible_to(current_user))
         .order_by(EndCustomer.name, EndCustomer.id)
         .limit(CUSTOMER_SEARCH_LIMIT)
     )
@@ -306,7 +307,9 @@ def _render_form(state: FormState, *, title: str, deal: Deal | None, buttons, ca
     picked = None
     customer_id = optional_int(form.customer_id.data)
     if customer_id is not None:
-        picked = db.session.get(EndCustomer, customer_id)
+        picked = visible_customer(current_user, customer_id)
+        if picked is None and deal is not None and deal.customer_id == customer_id:
+            picked = deal.customer  # the deal's own customer, even one the user may not pick
         if picked is None:
             form.customer_id.data = ""
         elif not (form.customer_query.data or "").strip():

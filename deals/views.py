@@ -14,6 +14,7 @@ from accounts.access import role_required
 from accounts.audit import register_audit_labels
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, User, utcnow
 from app import db
+from deals.access import deal_visible_to, visible_deal
 from deals.conflicts import (
     ConflictError,
     add_comment,
@@ -232,11 +233,9 @@ def partner_facing_status(deal: Deal, overlapping: bool) -> str:
 
 
 def get_deal_for_user(deal_id: int) -> Deal:
-    """The deal, or 404 when it does not exist or a partner user asks for another partner's."""
-    deal = db.get_or_404(Deal, deal_id)
-    if current_user.role == PARTNER and (
-        deal.kind != CHANNEL or deal.partner_id != current_user.partner_id
-    ):
+    """The deal, or 404 when it does not exist or the user may not see it (deals.access)."""
+    deal = visible_deal(current_user, deal_id)
+    if deal is None:
         abort(404)
     return deal
 
@@ -260,6 +259,7 @@ def list_deals():
     stmt = (
         select(Deal)
         .join(Deal.customer)
+        .where(deal_visible_to(current_user))
         .options(selectinload(Deal.customer), selectinload(Deal.partner))
         .order_by(Deal.created_at.desc(), Deal.id.desc())
     )
@@ -287,10 +287,9 @@ def list_deals():
             Deal.status == APPROVED,
             or_(Deal.protection_expires_at.is_(None), Deal.protection_expires_at > now),
         )
-    elif status in DEAL_STATUSES:
+    elif status in DEAL_STATUSES and status != DRAFT:
         stmt = stmt.where(Deal.status == status)
     else:
-        stmt = stmt.where(Deal.status != DRAFT)  # drafts are the partner's own business
         status = ""
     if kind in DEAL_KINDS:
         stmt = stmt.where(Deal.kind == kind)
@@ -324,7 +323,10 @@ def list_deals():
             "tier": tier,
             "owner": owner,
         },
-        statuses={"open": _l("Open (claiming the customer)"), **DEAL_STATUSES},
+        statuses={
+            "open": _l("Open (claiming the customer)"),
+            **{code: label for code, label in DEAL_STATUSES.items() if code != DRAFT},
+        },
         kinds=DEAL_KINDS,
         stages=STAGES,
         tiers=TIERS,
@@ -337,7 +339,9 @@ def list_deals():
 def deal_detail(deal_id: int):
     deal = get_deal_for_user(deal_id)
     partner = deal.partner
-    checks = line_checks(deal, partner)
+    # Reps do not read partners' tier discounts or tier prices: their lines go against list.
+    show_tier_terms = current_user.role != REP
+    checks = line_checks(deal, partner if show_tier_terms else None)
     overlapping = bool(open_conflict_deal_ids([deal.id]))
     context = {
         "lost_reasons": LOST_REASONS,
@@ -354,12 +358,14 @@ def deal_detail(deal_id: int):
         "resolutions": RESOLUTIONS,
         "kinds": CONFLICT_KINDS,
         "now": utcnow(),
+        "show_tier_terms": show_tier_terms,
     }
     if current_user.role == PARTNER:
         context["status_text"] = partner_facing_status(deal, overlapping)
         return render_template("deals/deal_partner.html", **context)
+    # Only the conflicts this user may see at all (reps: those they are party to).
     conflicts = db.session.scalars(
-        select(Conflict)
+        conflicts_visible_to(current_user)
         .where(or_(Conflict.deal_id == deal.id, Conflict.other_deal_id == deal.id))
         .options(
             selectinload(Conflict.deal).selectinload(Deal.partner),
@@ -383,11 +389,12 @@ def deal_detail(deal_id: int):
         suggestions=suggestions,
         suggestion_statuses=SUGGESTION_STATUSES,
         protected=protected_by(deal) if deal.kind == CHANNEL else None,
-        record=partner_record(partner.id) if partner else {},
+        overlapping=any(c.status == "open" for c in conflicts),
+        record=partner_record(partner.id, deal_visible_to(current_user)) if partner else {},
         can_decide=may_decide(current_user, deal),
-        pricing=pricing_flags(checks),
+        pricing=pricing_flags(checks) if show_tier_terms else set(),
         sla_overdue=deal.status == SUBMITTED and is_overdue(deal.sla_due_at, utcnow()),
-        offer=special_price_offer(deal) if partner is not None else None,
+        offer=special_price_offer(deal) if partner is not None and show_tier_terms else None,
         may_decide_line=lambda check: may_decide_line(current_user, check),
     )
     return render_template("deals/deal_vendor.html", **context)
@@ -439,7 +446,7 @@ DECISIONS = {
 @bp.post("/deals/<int:deal_id>/decide")
 @role_required(ADMIN, MANAGER)
 def decide(deal_id: int):
-    deal = db.get_or_404(Deal, deal_id)
+    deal = get_deal_for_user(deal_id)
     if not may_decide(current_user, deal):
         abort(403)
     action = request.form.get("action", "")
@@ -607,7 +614,7 @@ def comment_conflict(conflict_id: int):
 @bp.post("/deals/<int:deal_id>/lines/<int:line_id>/special")
 @role_required(ADMIN, MANAGER)
 def decide_special_price(deal_id: int, line_id: int):
-    deal = db.get_or_404(Deal, deal_id)
+    deal = get_deal_for_user(deal_id)
     if not may_decide(current_user, deal):
         abort(403)
     line = db.get_or_404(DealLine, line_id)

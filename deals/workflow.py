@@ -18,7 +18,7 @@ from accounts.audit import record_audit
 from accounts.models import PARTNER, REP, User, utcnow
 from app import db
 from clock import vendor_tz
-from deals.customers import CustomerDetails, CustomerError, save_customer
+from deals.customers import CustomerDetails, CustomerError, save_customer, visible_customer
 from deals.identity import find_same_customer, lock_customer_identity
 from deals.models import (
     APPROVED,
@@ -215,9 +215,18 @@ def record_deal_event(
         update_deal_stats(deal)
 
 
-def _resolve_customer(data: DealInput, errors: dict[str, str]) -> EndCustomer | None:
+def _resolve_customer(
+    data: DealInput, errors: dict[str, str], user: User, current: EndCustomer | None
+) -> EndCustomer | None:
+    """The customer a deal names: one picked by id, or a new one (or the known one with its code).
+
+    A picked customer must be one the user may see (deals.customers.customer_visible_to), or the
+    one the deal already names; any other id answers as if it did not exist.
+    """
     if data.customer_id is not None:
-        customer = db.session.get(EndCustomer, data.customer_id)
+        if current is not None and current.id == data.customer_id:
+            return current
+        customer = visible_customer(user, data.customer_id)
         if customer is None:
             errors["customer_id"] = _("Unknown customer: choose one from the list.")
         return customer
@@ -236,19 +245,20 @@ def _resolve_customer(data: DealInput, errors: dict[str, str]) -> EndCustomer | 
             CustomerDetails(
                 name=new.name, uscc=uscc, region=new.region.strip(), industry=new.industry.strip()
             ),
+            created_by_partner_id=user.partner_id if user.role == PARTNER else None,
         )
     except CustomerError as error:
         errors[f"new_customer-{error.field}"] = error.message
         return None
 
 
-def _apply(deal: Deal, data: DealInput) -> None:
+def _apply(deal: Deal, data: DealInput, user: User) -> None:
     # The deal may be new and incomplete: no flush until every field is set.
     with db.session.no_autoflush:
-        _apply_fields(deal, data)
+        _apply_fields(deal, data, user)
 
 
-def _apply_fields(deal: Deal, data: DealInput) -> None:
+def _apply_fields(deal: Deal, data: DealInput, user: User) -> None:
     errors: dict[str, str] = {}
     products = {}
     ids = {line.product_id for line in data.lines if line.product_id}
@@ -264,7 +274,7 @@ def _apply_fields(deal: Deal, data: DealInput) -> None:
             errors[f"lines-{index}-product_id"] = _("Unknown product: choose one from the list.")
     if errors:
         raise DealError(errors)
-    customer = _resolve_customer(data, errors)
+    customer = _resolve_customer(data, errors, user, deal.customer if deal.id else None)
     if errors:
         raise DealError(errors)
     deal.customer = customer
@@ -305,7 +315,7 @@ def save_registration(
         deal = Deal(kind=CHANNEL, partner_id=user.partner_id, created_by_id=user.id, status=DRAFT)
     elif deal.status not in (DRAFT, MORE_INFO) or deal.partner_id != user.partner_id:
         raise DealError(_("Only a draft, or a deal waiting for more information, can be edited."))
-    _apply(deal, data)
+    _apply(deal, data, user)
     db.session.add(deal)  # only now: a new customer may have been flushed in _apply
     db.session.flush()
     if submit:
@@ -325,7 +335,7 @@ def save_direct_deal(user: User, data: DealInput, *, today: date) -> Deal:
     if errors:
         raise DealError(errors)
     deal = Deal(kind=DIRECT, created_by_id=user.id, status=APPROVED, submitted_at=utcnow())
-    _apply(deal, data)
+    _apply(deal, data, user)
     db.session.add(deal)
     db.session.flush()
     record_deal_event(deal, user, "direct_created", None)

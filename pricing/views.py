@@ -134,8 +134,9 @@ def _price_list_filters() -> PriceListFilters:
     )
 
 
+# Not reps: they do not read partners' tier discounts or tier prices (list prices: /products).
 @bp.get("/prices")
-@role_required(PARTNER, ADMIN, MANAGER, REP, FINANCE)
+@role_required(PARTNER, ADMIN, MANAGER, FINANCE)
 def price_list():
     partner = _price_list_partner()
     if partner is None:
@@ -170,7 +171,7 @@ def price_list():
 
 
 @bp.get("/prices.xlsx")
-@role_required(PARTNER, ADMIN, MANAGER, REP, FINANCE)
+@role_required(PARTNER, ADMIN, MANAGER, FINANCE)
 def price_list_xlsx():
     partner = _price_list_partner()
     if partner is None:

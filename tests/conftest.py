@@ -233,10 +233,19 @@ def make_product(app):
 def make_customer(app):
     from deals.models import EndCustomer
 
-    def make(name=None, uscc=None, coverage="channel", segment="normal", owner_rep=None, region=""):
+    def make(
+        name=None,
+        uscc=None,
+        coverage="channel",
+        segment="normal",
+        owner_rep=None,
+        region="",
+        created_by_partner=None,
+    ):
         n = next(_counter)
         name = name or f"测试客户{n}有限公司"
         customer = EndCustomer(
+            created_by_partner_id=created_by_partner.id if created_by_partner else None,
             uscc=uscc,
             coverage=coverage,
             segment=segment,

@@ -268,7 +268,11 @@ def test_registration_at_a_named_direct_account_reports_possible_overlap(
     assert response.status_code == 201
     assert response.json["possible_overlap"] is True
     deal = db.session.get(Deal, response.json["id"])
-    assert deal.customer_id == account.id  # the same customer by name: no duplicate record
+    # The partner may not name the vendor's account: its own record, tied to it by the rules.
+    assert deal.customer_id != account.id
+    assert deal.customer.created_by_partner_id == partner_user.partner_id
+    conflict = db.session.scalar(select(Conflict).where(Conflict.deal_id == deal.id))
+    assert (conflict.kind, conflict.account_id) == ("named_account", account.id)
     shown = api("GET", f"/api/v1/deals/{deal.id}", partner_user).json
     assert shown["possible_overlap"] is True
     assert shown["status_label"] == "Possible overlap, under review"

@@ -171,7 +171,7 @@ def test_partner_summary_401_403_404(api, make_user, partner):
 def test_price_list_at_tier_discount(api, make_user, partner, products, make_product):
     make_product(sku="OLD-1").active = False
     db.session.commit()
-    response = api("GET", f"/api/v1/partners/{partner.id}/prices", make_user("rep"))
+    response = api("GET", f"/api/v1/partners/{partner.id}/prices", make_user("finance"))
     assert response.status_code == 200
     assert response.json == {
         "partner_id": partner.id,

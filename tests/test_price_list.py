@@ -132,7 +132,7 @@ def test_vendor_without_partner_sees_the_partner_picker(client, login_as, make_p
     assert "<table>" not in page.text and "Download Excel" not in page.text
 
 
-@pytest.mark.parametrize("role", ["admin", "manager", "rep", "finance"])
+@pytest.mark.parametrize("role", ["admin", "manager", "finance"])  # reps: tests/test_access.py
 def test_vendor_role_sees_a_chosen_partners_prices(
     client, login_as, make_partner, make_product, role
 ):
