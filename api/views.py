@@ -222,7 +222,7 @@ def _existing_customer_id(user: User, name: str, uscc: str) -> int | None:
     the same record under the customer's lock, so one organisation keeps one record and the
     partner learns nothing it did not type.
     """
-    found = find_same_customer(name, uscc or None)
+    found = find_same_customer(name, uscc or None, for_partner=user.role == PARTNER)
     if found is None:
         return None
     return db.session.scalar(

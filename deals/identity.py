@@ -43,12 +43,19 @@ def lock_customer_identity(name: str, uscc: str | None = None) -> None:
             connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
-def find_same_customer(name: str, uscc: str | None = None) -> EndCustomer | None:
+def find_same_customer(
+    name: str, uscc: str | None = None, *, for_partner: bool = False
+) -> EndCustomer | None:
     """The known customer that ``name`` (and ``uscc``) names, or None.
 
     A credit code decides when both sides have one; otherwise candidates share the name key
     (an index lookup) and the first the matcher calls ``same`` wins, oldest record first; then
     the candidates of the name-gram index, best first.
+
+    ``for_partner``: a partner user names the customer. The vendor's named direct accounts are
+    not reused by name (the partner's registration gets a record of its own, which the conflict
+    check ties to the account, so the partner never sees the vendor's record); a credit code
+    still names its one organisation.
     """
     uscc = (uscc or "").strip().upper() or None
     if uscc:
@@ -58,12 +65,10 @@ def find_same_customer(name: str, uscc: str | None = None) -> EndCustomer | None
     key = name_search_key(name or "")
     if not key:
         return None
-    candidates = db.session.scalars(
-        select(EndCustomer)
-        .where(EndCustomer.name_key == key)
-        .order_by(EndCustomer.id)
-        .limit(SAME_KEY_CANDIDATES)
-    )
+    stmt = select(EndCustomer).where(EndCustomer.name_key == key)
+    if for_partner:
+        stmt = stmt.where(EndCustomer.coverage != "direct")
+    candidates = db.session.scalars(stmt.order_by(EndCustomer.id).limit(SAME_KEY_CANDIDATES))
     for candidate in candidates:
         if compare_customer_names(name, candidate.name, uscc, candidate.uscc).same:
             return candidate
@@ -72,6 +77,8 @@ def find_same_customer(name: str, uscc: str | None = None) -> EndCustomer | None
     from deals.suggestions import gram_candidates
 
     for candidate in gram_candidates(name):
+        if for_partner and candidate.coverage == "direct":
+            continue
         if compare_customer_names(name, candidate.name, uscc, candidate.uscc).same:
             return candidate
     return None

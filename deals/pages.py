@@ -92,6 +92,8 @@ MATCH_RULES = {
     "char_added_or_dropped": _l("one character added or dropped"),
     "chars_transposed": _l("two characters swapped"),
     "latin_near_miss": _l("Latin names a letter or two apart"),
+    "region_word_in_name": _l("a place name that may be the region or part of the name"),
+    "trade_differs": _l("same trade name, another trade"),
 }
 # The fields of a conflict's stored evidence, as its "full evidence" lists them.
 EVIDENCE_FIELDS = {

@@ -236,7 +236,7 @@ def _resolve_customer(
     # Two people naming one new customer at the same moment: the second waits here, then finds
     # the record the first created instead of creating another.
     lock_customer_identity(new.name, uscc)
-    existing = find_same_customer(new.name, uscc)
+    existing = find_same_customer(new.name, uscc, for_partner=user.role == PARTNER)
     if existing is not None:
         return existing
     try:

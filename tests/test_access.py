@@ -49,6 +49,7 @@ EXPECTED = {
     "deals.resolve_conflict": {"admin", "manager"},
     "deals.comment_conflict": {"admin", "manager", "rep"},
     "deals.decide_special_price": {"admin", "manager"},
+    "deals.decide_suggestion": {"admin", "manager"},
     "deals.close_deal": {"admin", "manager", "partner"},
     "registrations.list_registrations": {"partner"},
     "registrations.new_registration": {"partner"},
@@ -119,7 +120,7 @@ def test_every_route_declares_its_access_and_matches_the_matrix(app):
 def sample_args(make_partner, make_product, make_customer, make_user, make_deal):
     from accounts.tokens import create_token
     from app import db
-    from deals.models import Conflict
+    from deals.models import Conflict, DealSuggestion
     from finance.jobs import create_job
     from finance.statements import StatementScope, statement_period
 
@@ -131,6 +132,10 @@ def sample_args(make_partner, make_product, make_customer, make_user, make_deal)
     deal = make_deal(partner=partner, status="submitted")
     conflict = Conflict(kind="named_account", deal_id=deal.id, account_id=account.id, evidence={})
     db.session.add(conflict)
+    suggestion = DealSuggestion(
+        deal_id=deal.id, customer_id=account.id, rule="short_name", score=80, evidence={}
+    )
+    db.session.add(suggestion)
     job = create_job(finance, StatementScope(partner_id=partner.id), statement_period("2026"), "en")
     db.session.commit()
 
@@ -149,6 +154,8 @@ def sample_args(make_partner, make_product, make_customer, make_user, make_deal)
             "deal_id": deal.id,
             "line_id": deal.lines[0].id,
             "conflict_id": conflict.id,
+            "suggestion_id": suggestion.id,
+            "action": "dismiss",
             "partner_id": partner.id,
             "product_id": make_product().id,
             "customer_id": make_customer().id,
@@ -362,9 +369,11 @@ def test_customers_a_partner_enters_record_their_partner(
     assert db.session.get(Deal, rep_deal.json["id"]).customer.created_by_partner_id is None
 
 
-def test_partner_api_naming_another_partners_prospect_gets_its_own_record(
+def test_partner_api_naming_another_partners_prospect_learns_nothing_of_it(
     api_call, make_user, make_product, customers_of_two_partners
 ):
+    """One organisation keeps one record (deals.identity), so the registration names the same
+    record; the partner is told only what it typed itself."""
     from app import db
     from deals.models import Deal
     from tests.test_registration import IN_TWO_MONTHS
@@ -381,10 +390,13 @@ def test_partner_api_naming_another_partners_prospect_gets_its_own_record(
     }
     created = api_call("POST", "/api/v1/deals", user, json=body)
     assert created.status_code == 201, created.json
+    assert set(created.json) == {"id", "status", "possible_overlap"}
+    assert created.json["possible_overlap"] is False
     deal = db.session.get(Deal, created.json["id"])
-    assert deal.customer_id != prospect.id
+    assert deal.customer_id == prospect.id
     shown = api_call("GET", f"/api/v1/deals/{deal.id}", user).json
     assert shown["customer"] == {"id": deal.customer_id, "name": prospect.name}
+    assert prospect.region not in str(shown)
 
 
 @pytest.mark.parametrize("role", ["admin", "manager", "rep", "finance"])

@@ -76,7 +76,13 @@ def test_seed_demo_loads_a_realistic_channel_once(runner):
     assert {p.tier for p in partners} == {"gold", "silver", "registered"}
     assert all(uscc.is_valid(p.uscc) for p in partners)
     assert db.session.scalar(select(func.count()).select_from(Product)) == 40
-    assert db.session.scalar(select(func.count()).select_from(EndCustomer)) == 200
+    vendors = select(func.count()).select_from(EndCustomer)
+    assert db.session.scalar(vendors.where(EndCustomer.created_by_partner_id.is_(None))) == 200
+    # and the short names partners typed for two named accounts (possible matches to review)
+    typed = db.session.scalars(
+        select(EndCustomer.name).where(EndCustomer.created_by_partner_id.is_not(None))
+    ).all()
+    assert sorted(typed) == ["中国石油", "中国移动"]
     named = db.session.scalar(
         select(func.count()).select_from(EndCustomer).where(EndCustomer.coverage == "direct")
     )
