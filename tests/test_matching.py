@@ -1,8 +1,8 @@
 """Tests for the customer-name matching rule (deals.matching).
 
-Pure unit tests: no app, no database.  The shared reference pairs are read
-from ``customer_name_pairs.tsv`` in the shared data directory
-(``$SHARED_DATA_DIR`` or ``<repo>/../shared/data``).
+Pure unit tests: no app, no database.  The reference pairs are read from
+``customer_name_pairs.tsv`` and ``customer_name_kinds.tsv`` in ``tests/data``
+(or ``$SHARED_DATA_DIR`` when set, to try another list of the same columns).
 """
 
 from __future__ import annotations
@@ -34,7 +34,7 @@ def shared_pairs_file(file_name: str = PAIRS_FILE_NAME) -> Path:
     override = os.environ.get("SHARED_DATA_DIR")
     if override:
         return Path(override) / file_name
-    return Path(__file__).resolve().parents[2] / "shared" / "data" / file_name
+    return Path(__file__).resolve().parent / "data" / file_name
 
 
 def _shared_pair_params() -> list:
@@ -82,7 +82,7 @@ def test_shared_pairs_file_location_can_be_overridden(monkeypatch, tmp_path):
     monkeypatch.setenv("SHARED_DATA_DIR", str(tmp_path))
     assert shared_pairs_file() == tmp_path / PAIRS_FILE_NAME
     monkeypatch.delenv("SHARED_DATA_DIR")
-    assert shared_pairs_file().parts[-3:] == ("shared", "data", PAIRS_FILE_NAME)
+    assert shared_pairs_file().parts[-3:] == ("tests", "data", PAIRS_FILE_NAME)
 
 
 # ---------------------------------------------------------------------------
