@@ -104,10 +104,12 @@ def create_app(test_config: dict | None = None) -> Flask:
     from accounts.views import bp as accounts_bp
     from api.statements import bp as api_statements_bp
     from api.views import bp as api_bp
-    from deals.cli import customers_cli, deals_cli
+    from customers.cli import customers_cli
+    from customers.grams import keep_name_grams  # noqa: F401 (registers the session hook)
+    from customers.views import bp as customers_bp
+    from deals.cli import deals_cli
     from deals.pipeline import keep_pipeline  # noqa: F401 (registers the session hook)
     from deals.registration_views import bp as registrations_bp
-    from deals.suggestions import keep_name_grams  # noqa: F401 (registers the session hook)
     from deals.views import bp as deals_bp
     from finance.views import bp as finance_bp
     from notifications.cli import notifications_cli
@@ -119,6 +121,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     app.register_blueprint(accounts_bp)
     app.register_blueprint(partners_bp)
     app.register_blueprint(pricing_bp)
+    app.register_blueprint(customers_bp)
     app.register_blueprint(deals_bp)
     app.register_blueprint(registrations_bp)
     app.register_blueprint(finance_bp)

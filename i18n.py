@@ -75,6 +75,7 @@ AREAS: tuple[Area, ...] = (
     _package("notifications"),
     _package("partners"),
     _package("pricing"),
+    _package("customers"),
     _package("deals", ("deals", "registrations")),
     _package("finance"),
     _package("dashboards"),

@@ -237,7 +237,7 @@ def make_uscc(rng: random.Random, division: str) -> str:
 
 def seed_demo(rng: random.Random | None = None) -> dict:
     """Fill an empty database with demo data; returns counts. The caller commits."""
-    from deals.models import EndCustomer
+    from customers.models import EndCustomer
     from partners.models import Partner, PartnerContact, TierPolicy
     from pricing.models import Product
 
@@ -450,7 +450,7 @@ PROJECTS = [
 
 def seed_demo_deals(rng: random.Random, users: dict, partners: list, customers: list) -> int:
     """Registrations in every state through the real workflow, so conflicts are real too."""
-    from deals.models import EndCustomer
+    from customers.models import EndCustomer
     from deals.special_prices import decide_special_price, special_price_offer
     from deals.workflow import (
         ContactInput,

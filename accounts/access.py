@@ -68,7 +68,7 @@ NAVIGATION = [
     ("partners.list_partners", _l("Partners"), (ADMIN, MANAGER, REP, FINANCE)),
     ("partners.my_partner", _l("My company"), (PARTNER,)),
     ("pricing.list_products", _l("Products"), (ADMIN, MANAGER, REP, FINANCE)),
-    ("deals.list_customers", _l("End customers"), (ADMIN, MANAGER, REP, FINANCE)),
+    ("customers.list_customers", _l("End customers"), (ADMIN, MANAGER, REP, FINANCE)),
     ("partners.list_tier_policies", _l("Tier policies"), (ADMIN, MANAGER, FINANCE)),
     ("pricing.price_list", _l("Price list"), (PARTNER,)),
     ("finance.statements", _l("Statements"), (ADMIN, MANAGER, FINANCE, PARTNER)),

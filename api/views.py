@@ -27,12 +27,13 @@ from api.schemas import (
 )
 from app import db
 from clock import vendor_today
+from customers.identity import find_same_customer
+from customers.matching import compare_customer_names, name_search_key
+from customers.models import EndCustomer
+from customers.services import customer_visible_to
 from deals.access import visible_deal
 from deals.conflicts import conflicts_visible_to
-from deals.customers import customer_visible_to
-from deals.identity import find_same_customer
-from deals.matching import compare_customer_names, name_search_key
-from deals.models import Conflict, Deal, DealLine, DealSuggestion, EndCustomer
+from deals.models import Conflict, Deal, DealLine, DealSuggestion
 from deals.registration_forms import MAX_LINES
 from deals.views import may_decide, partner_facing_status
 from deals.workflow import (
@@ -216,7 +217,7 @@ def get_deal(deal_id: int):
 
 
 def _existing_customer_id(user: User, name: str, uscc: str) -> int | None:
-    """The known customer a request names (deals.identity: the same rule as the web form),
+    """The known customer a request names (customers.identity: the same rule as the web form),
     when the user may see it. A customer the user may not see (another partner's prospect) is
     not named by id: the request goes on as a new customer, which deals.workflow resolves to
     the same record under the customer's lock, so one organisation keeps one record and the

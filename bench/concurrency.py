@@ -43,7 +43,7 @@ def _spellings(rng: random.Random, clients: int) -> list[list[str]]:
     """Per round, one spelling per client of one new customer, all judged the same customer
     with the same name key (so the per-customer lock is what keeps them apart)."""
     from bench.names import NameFactory, name_variant
-    from deals.matching import compare_customer_names, name_search_key
+    from customers.matching import compare_customer_names, name_search_key
 
     factory = NameFactory(rng)
     rounds: list[list[str]] = []
@@ -196,7 +196,8 @@ def run(args) -> int:
     from app import create_app, db
     from bench.conflicts import postgresql_target, sqlite_target
     from clock import vendor_today
-    from deals.models import PARTNER_OVERLAP, Conflict, Deal, EndCustomer
+    from customers.models import EndCustomer
+    from deals.models import PARTNER_OVERLAP, Conflict, Deal
 
     server = os.environ.get("BENCH_DATABASE_URL") or os.environ.get("TEST_DATABASE_URL")
     if args.db == "postgresql":
@@ -258,7 +259,7 @@ def run(args) -> int:
 
     duplicates = missed = 0
     with app.app_context():
-        from deals.matching import name_search_key
+        from customers.matching import name_search_key
 
         deals = db.session.execute(
             select(Deal.id, Deal.customer_id, Deal.first_submitted_at, EndCustomer.name_key).join(

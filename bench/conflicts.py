@@ -32,21 +32,13 @@ from app import _normalise_database_url, create_app, db
 from bench.names import name_variant
 from bench.seed_data import BENCH_PASSWORD, Dataset, load
 from clock import vendor_today
-from deals.matching import (
+from customers.matching import (
     LATIN_FUZZY_MIN_LENGTH,
     compare_customer_names,
     normalize_customer_name,
 )
-from deals.models import (
-    CHANNEL,
-    DIRECT,
-    DRAFT,
-    OPEN_STATUSES,
-    SUBMITTED,
-    Deal,
-    DealLine,
-    EndCustomer,
-)
+from customers.models import EndCustomer
+from deals.models import CHANNEL, DIRECT, DRAFT, OPEN_STATUSES, SUBMITTED, Deal, DealLine
 from deals.workflow import submit_deal
 from pricing.models import Product
 

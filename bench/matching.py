@@ -2,7 +2,7 @@
 
 Pairs are generated from the name vocabulary of bench.names and the national division list
 (never from the reference TSV files), with a fixed seed: for every kind of pair partners and
-the vendor really produce, about 1,000 pairs, judged by deals.matching.compare_customer_names.
+the vendor really produce, about 1,000 pairs, judged by customers.matching.compare_customer_names.
 Printed per kind: the share judged same / possible / different against its target, and the
 time per comparison (cold: normalisation cache empty; warm: names seen before).
 
@@ -23,8 +23,8 @@ from functools import lru_cache
 import pypinyin
 
 from bench import names as vocab
-from deals import regions
-from deals.matching import (
+from customers import regions
+from customers.matching import (
     DIFFERENT,
     POSSIBLE,
     SAME,

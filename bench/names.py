@@ -1,6 +1,6 @@
 """Realistic end-customer names and the variants partners type when they register a deal.
 
-Names are built from real region names (deals.regions), invented brand words, industry words
+Names are built from real region names (customers.regions), invented brand words, industry words
 and legal forms: companies (some with the region in brackets, some branches), public bodies at
 province, city and district level (hospitals, bureaus, schools: the same core in every city),
 banks' branches, state-owned groups, Hong Kong / Macau / Taiwan companies written in
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import opencc
 
-from deals import regions as _regions
+from customers import regions as _regions
 
 _S2T = opencc.OpenCC("s2t")
 _T2S = opencc.OpenCC("t2s")
@@ -41,7 +41,7 @@ for _province, _cities in _regions.PREFECTURES.items():
         if _city not in _regions.PREFECTURE_FULL_NAMES and _province not in _OUTSIDE_MAINLAND:
             _CITY_PROVINCE.setdefault(_city, _province)
 CITIES = tuple(_CITY_PROVINCE)
-# Customers cluster in the big cities: the ones with an English name in deals.regions.
+# Customers cluster in the big cities: the ones with an English name in customers.regions.
 _BIG = set(_regions.ENGLISH_NAMES) | set(MUNICIPALITIES)
 CITY_WEIGHTS = tuple(8 if city in _BIG else 1 for city in CITIES)
 PROVINCES = tuple(

@@ -23,7 +23,8 @@ from werkzeug.security import generate_password_hash
 from accounts.models import ADMIN, FINANCE, MANAGER, PARTNER, REP, AuditLog, User, utcnow
 from app import db
 from bench.names import CustomerName, NameFactory, name_variant
-from deals.matching import name_province, name_search_key, suggestion_grams
+from customers.matching import name_province, name_search_key, suggestion_grams
+from customers.models import EndCustomer
 from deals.models import (
     APPROVED,
     CHANNEL,
@@ -41,7 +42,6 @@ from deals.models import (
     Conflict,
     Deal,
     DealLine,
-    EndCustomer,
 )
 from deals.sla import add_working_days
 from partners.models import Partner, TierPolicy
@@ -113,7 +113,7 @@ def _keys(names: list[str], processes: int) -> list[tuple[str, str]]:
 
 
 def _gram_rows(names: list[str], processes: int) -> list[list[str]]:
-    """deals.matching.suggestion_grams of every name (what the gram index holds), on all cores."""
+    """customers.matching.suggestion_grams of every name (the gram index), on all cores."""
     if processes <= 1 or len(names) < 20_000:
         return [sorted(suggestion_grams(n)) for n in names]
     with multiprocessing.get_context("fork").Pool(processes) as pool:

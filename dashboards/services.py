@@ -21,15 +21,7 @@ from app import db
 from clock import vendor_now, vendor_tz
 from dashboards.labels import CONFLICT_LABELS, STAGE_LABELS, STATUS_LABELS, TIER_LABELS
 from deals.conflicts import conflicts_visible_to
-from deals.models import (
-    APPROVED,
-    CHANNEL,
-    DIRECT,
-    EXPIRED,
-    SUBMITTED,
-    Conflict,
-    Deal,
-)
+from deals.models import APPROVED, CHANNEL, DIRECT, EXPIRED, SUBMITTED, Conflict, Deal
 from deals.partner_stats import price_only_for
 from deals.pipeline import open_pipeline
 from finance.statements import (

@@ -2,7 +2,7 @@
 
 Detection runs on every submission (and on a direct deal's creation) against named direct
 accounts, open direct deals, and other partners' open registrations for the same customer with an
-overlapping product line. "Same customer" is decided by deals.matching.
+overlapping product line. "Same customer" is decided by customers.matching.
 """
 
 from __future__ import annotations
@@ -17,8 +17,9 @@ from sqlalchemy.orm import selectinload
 from accounts.audit import record_audit
 from accounts.models import User, utcnow
 from app import db
-from deals.identity import lock_customer_identity
-from deals.matching import LATIN_FUZZY_MIN_LENGTH, compare_customer_names, name_search_key
+from customers.identity import lock_customer_identity
+from customers.matching import LATIN_FUZZY_MIN_LENGTH, compare_customer_names, name_search_key
+from customers.models import EndCustomer
 from deals.models import (
     APPROVED,
     CHANNEL,
@@ -36,7 +37,6 @@ from deals.models import (
     Deal,
     DealLine,
     DealSuggestion,
-    EndCustomer,
     english,
 )
 from deals.suggestions import MAX_SUGGESTIONS
@@ -170,7 +170,7 @@ def customer_matches(
     """The customers that are ``customer`` (itself included) and those that may be, each with
     the matcher's evidence; candidates through indexes only (the name key, the credit code,
     the gram index)."""
-    from deals.suggestions import gram_candidates
+    from customers.grams import gram_candidates
 
     same = same_customers(customer)
     seen = {c.id for c, _ in same} | {customer.id}
@@ -344,7 +344,7 @@ def detect_conflicts(deal: Deal) -> list[Conflict]:
     """Record the conflicts of a just-submitted registration or a just-created direct deal, and
     the possible matches a manager should look at.
 
-    Takes the customer's lock first (deals.identity), so of two submissions for one customer at
+    Takes the customer's lock first (customers.identity), so of two submissions for one customer at
     the same moment the second always sees the first.
     """
     lock_customer_identity(deal.customer.name, deal.customer.uscc)

@@ -69,7 +69,7 @@ def pricing_flags(checks: list[LineView]) -> set[str]:
     return flags
 
 
-# How two customer names were found to be the same (deals.matching rule codes, and the
+# How two customer names were found to be the same (customers.matching rule codes, and the
 # conflict's own "same record").
 MATCH_RULES = {
     "same_record": _l("same customer record"),

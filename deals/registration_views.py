@@ -34,21 +34,10 @@ from accounts.access import role_required
 from accounts.models import ADMIN, MANAGER, PARTNER, REP, utcnow
 from app import db
 from clock import vendor_today
-from deals.customers import customer_visible_to, visible_customer
-from deals.matching import name_search_key
-from deals.models import (
-    APPROVED,
-    CHANNEL,
-    COVERAGES,
-    DEAL_STATUSES,
-    DIRECT,
-    DRAFT,
-    EXPIRED,
-    MORE_INFO,
-    SEGMENTS,
-    Deal,
-    EndCustomer,
-)
+from customers.matching import name_search_key
+from customers.models import COVERAGES, SEGMENTS, EndCustomer
+from customers.services import customer_visible_to, visible_customer
+from deals.models import APPROVED, CHANNEL, DEAL_STATUSES, DIRECT, DRAFT, EXPIRED, MORE_INFO, Deal
 from deals.pages import open_conflict_deal_ids
 from deals.registration_forms import DealForm, optional_int
 from deals.workflow import (

@@ -1,9 +1,8 @@
 """Customers a registration may name although the names differ: the ``possible`` verdict.
 
-Candidates come from ``customer_name_gram`` (character bigrams of each customer's normalised
-name, kept by a session hook in the same transaction as the name), rarest grams first, so that a
-short name, a shortened name or a one-character typo finds its customer through an index and
-never a scan. The matcher (deals.matching) then judges each candidate.
+Candidates come from the gram index of customer names (customers.grams), so that a short name, a
+shortened name or a one-character typo finds its customer through an index and never a scan;
+the matcher (customers.matching) judges each candidate (deals.conflicts.customer_matches).
 
 A suggestion is made only where it matters: the customer is a named direct account, or has an
 open direct deal, or another partner's open registration with an overlapping product line. A
@@ -14,115 +13,15 @@ never learns of it.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import delete, event, func, insert, inspect, select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
 
 from accounts.audit import record_audit
 from accounts.models import User, utcnow
 from app import db
-from deals.matching import suggestion_grams
-from deals.models import CustomerNameGram, DealSuggestion, EndCustomer
+from deals.models import DealSuggestion
 
 #: Most suggestions kept per deal, best first.
 MAX_SUGGESTIONS = 5
-#: Index entries read for one lookup: the rarest grams are taken until this many are reached.
-GRAM_POSTINGS_BUDGET = 4000
-#: A gram more frequent than this says little (科技, 电子): counted only up to it.
-GRAM_FREQUENCY_CAP = 5000
-#: Candidates judged by the matcher, those sharing most grams first.
-MAX_CANDIDATES = 120
-
-
-# --- the gram index ------------------------------------------------------------------------
-
-
-@event.listens_for(Session, "after_flush")
-def keep_name_grams(session: Session, flush_context) -> None:
-    """After each flush: the grams of every customer whose name was added or changed."""
-    changed = []
-    for obj in session.new:
-        if isinstance(obj, EndCustomer):
-            changed.append(obj)
-    for obj in session.dirty:
-        if isinstance(obj, EndCustomer) and inspect(obj).attrs.name.history.has_changes():
-            changed.append(obj)
-    deleted = [obj.id for obj in session.deleted if isinstance(obj, EndCustomer)]
-    if not changed and not deleted:
-        return
-    connection = session.connection()
-    table = CustomerNameGram.__table__
-    ids = [c.id for c in changed] + deleted
-    connection.execute(delete(table).where(table.c.customer_id.in_(ids)))
-    rows = [{"gram": g, "customer_id": c.id} for c in changed for g in suggestion_grams(c.name)]
-    if rows:
-        connection.execute(insert(table), rows)
-
-
-def rebuild_name_grams(batch: int = 5000) -> int:
-    """Recompute the whole gram index from the customers' names; returns the rows written.
-    The caller commits."""
-    table = CustomerNameGram.__table__
-    db.session.execute(delete(table))
-    written = 0
-    last_id = 0
-    while True:
-        rows = db.session.execute(
-            select(EndCustomer.id, EndCustomer.name)
-            .where(EndCustomer.id > last_id)
-            .order_by(EndCustomer.id)
-            .limit(batch)
-        ).all()
-        if not rows:
-            return written
-        values = [
-            {"gram": g, "customer_id": cid} for cid, name in rows for g in suggestion_grams(name)
-        ]
-        if values:
-            db.session.execute(insert(table), values)
-        written += len(values)
-        last_id = rows[-1][0]
-
-
-def gram_candidates(name: str, exclude_id: int | None = None) -> list[EndCustomer]:
-    """Customers sharing grams with ``name``, those sharing most first (at most MAX_CANDIDATES).
-
-    Rare grams are the telling ones: each gram's frequency is counted (bounded), the rarest are
-    taken until GRAM_POSTINGS_BUDGET index entries, and the customers holding them are ranked by
-    how many of the taken grams they hold.
-    """
-    grams = sorted(suggestion_grams(name))
-    if not grams:
-        return []
-    table = CustomerNameGram.__table__
-    frequency = {}
-    for gram in grams:
-        bounded = select(table.c.customer_id).where(table.c.gram == gram).limit(GRAM_FREQUENCY_CAP)
-        frequency[gram] = db.session.scalar(select(func.count()).select_from(bounded.subquery()))
-    chosen, postings = [], 0
-    for gram in sorted(grams, key=lambda g: (frequency[g], g)):
-        if frequency[gram] == 0:
-            continue
-        if chosen and postings + frequency[gram] > GRAM_POSTINGS_BUDGET:
-            break
-        chosen.append(gram)
-        postings += frequency[gram]
-    if not chosen:
-        return []
-    hits = func.count().label("hits")
-    ranked = (
-        select(table.c.customer_id, hits)
-        .where(table.c.gram.in_(chosen))
-        .group_by(table.c.customer_id)
-        .order_by(hits.desc(), table.c.customer_id)
-        .limit(MAX_CANDIDATES + 1)
-    )
-    ids = [cid for cid, _ in db.session.execute(ranked) if cid != exclude_id][:MAX_CANDIDATES]
-    if not ids:
-        return []
-    by_id = {
-        c.id: c for c in db.session.scalars(select(EndCustomer).where(EndCustomer.id.in_(ids)))
-    }
-    return [by_id[i] for i in ids if i in by_id]
 
 
 # --- a manager's decision on a suggestion -------------------------------------------------

@@ -18,8 +18,9 @@ from accounts.audit import record_audit
 from accounts.models import PARTNER, REP, User, utcnow
 from app import db
 from clock import vendor_tz
-from deals.customers import CustomerDetails, CustomerError, save_customer, visible_customer
-from deals.identity import find_same_customer, lock_customer_identity
+from customers.identity import find_same_customer, lock_customer_identity
+from customers.models import EndCustomer
+from customers.services import CustomerDetails, CustomerError, save_customer, visible_customer
 from deals.models import (
     APPROVED,
     CHANNEL,
@@ -37,7 +38,6 @@ from deals.models import (
     DealContact,
     DealEvent,
     DealLine,
-    EndCustomer,
 )
 from deals.sla import add_working_days
 from deals.special_prices import mark_special_requests, settle_approved_prices
@@ -220,7 +220,7 @@ def _resolve_customer(
 ) -> EndCustomer | None:
     """The customer a deal names: one picked by id, or a new one (or the known one with its code).
 
-    A picked customer must be one the user may see (deals.customers.customer_visible_to), or the
+    A picked customer must be one the user may see (customers.services.customer_visible_to), or the
     one the deal already names; any other id answers as if it did not exist.
     """
     if data.customer_id is not None:

@@ -37,8 +37,8 @@ from stdnum.cn import uscc as uscc_rule
 from accounts.audit import record_audit
 from accounts.models import ADMIN, FINANCE, MANAGER, REP, User
 from app import db
-from deals.customers import CustomerDetails, CustomerError, save_customer
-from deals.models import COVERAGES, SEGMENTS, EndCustomer
+from customers.models import COVERAGES, SEGMENTS, EndCustomer
+from customers.services import CustomerDetails, CustomerError, save_customer
 from i18n import current_language
 from i18n import number as format_number
 from partners.commitments import (

@@ -46,7 +46,8 @@ from sqlalchemy.orm import aliased
 from accounts.models import User
 from app import db
 from clock import vendor_tz
-from deals.models import APPROVED, EXPIRED, WON, Deal, DealLine, EndCustomer
+from customers.models import EndCustomer
+from deals.models import APPROVED, EXPIRED, WON, Deal, DealLine
 from partners.commitments import parse_period, ratio
 from partners.models import (
     TIERS,

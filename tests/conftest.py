@@ -231,7 +231,7 @@ def make_product(app):
 
 @pytest.fixture
 def make_customer(app):
-    from deals.models import EndCustomer
+    from customers.models import EndCustomer
 
     def make(
         name=None,

@@ -36,10 +36,10 @@ EXPECTED = {
     # Reps do not read partners' tier discounts or tier prices (list prices: /products).
     "pricing.price_list": ALL - {"rep"},
     "pricing.price_list_xlsx": ALL - {"rep"},
-    "deals.list_customers": VENDOR,
-    "deals.customer_detail": VENDOR,
-    "deals.create_customer": {"admin", "manager", "rep"},
-    "deals.edit_customer": {"admin", "manager", "rep"},
+    "customers.list_customers": VENDOR,
+    "customers.customer_detail": VENDOR,
+    "customers.create_customer": {"admin", "manager", "rep"},
+    "customers.edit_customer": {"admin", "manager", "rep"},
     "deals.list_deals": VENDOR,
     "deals.deal_detail": ALL,
     "deals.approval_queue": {"admin", "manager"},
@@ -372,7 +372,7 @@ def test_customers_a_partner_enters_record_their_partner(
 def test_partner_api_naming_another_partners_prospect_learns_nothing_of_it(
     api_call, make_user, make_product, customers_of_two_partners
 ):
-    """One organisation keeps one record (deals.identity), so the registration names the same
+    """One organisation keeps one record (customers.identity), so the registration names the same
     record; the partner is told only what it typed itself."""
     from app import db
     from deals.models import Deal

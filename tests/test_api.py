@@ -7,7 +7,8 @@ from sqlalchemy import func, select, update
 
 from accounts.models import ApiToken
 from app import db
-from deals.models import Conflict, Deal, EndCustomer
+from customers.models import EndCustomer
+from deals.models import Conflict, Deal
 from tests.conftest import valid_uscc
 from tests.test_access import ALL, EXPECTED
 

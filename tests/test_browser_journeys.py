@@ -48,7 +48,8 @@ def new_page(browser):
 
 def pick_customer_and_product(app):
     """A channel customer nobody has registered (so no conflict) and the cheapest product."""
-    from deals.models import Deal, EndCustomer
+    from customers.models import EndCustomer
+    from deals.models import Deal
     from pricing.models import Product
 
     with app.app_context():
@@ -413,7 +414,8 @@ def test_finance_imports_stock_orders_and_sees_the_page_working_meanwhile(
 
 def _open_suggestions(app, typed: str) -> dict:
     """The demo registration whose customer a partner typed as ``typed``, with its suggestion."""
-    from deals.models import Deal, DealSuggestion, EndCustomer
+    from customers.models import EndCustomer
+    from deals.models import Deal, DealSuggestion
 
     with app.app_context():
         from app import db

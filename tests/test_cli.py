@@ -64,7 +64,7 @@ def test_users_create_refuses_duplicate_email(runner, make_user):
 def test_seed_demo_loads_a_realistic_channel_once(runner):
     from stdnum.cn import uscc
 
-    from deals.models import EndCustomer
+    from customers.models import EndCustomer
     from partners.models import Partner
     from pricing.models import Product
 

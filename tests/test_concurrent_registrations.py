@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from accounts.models import User
 from app import db
 from clock import vendor_today
-from deals.models import Conflict, Deal, EndCustomer
+from customers.models import EndCustomer
+from deals.models import Conflict, Deal
 from deals.workflow import DealInput, LineInput, NewCustomerInput, save_registration
 
 ROUNDS = 6

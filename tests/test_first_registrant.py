@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 
 from accounts.models import AuditLog
 from app import db
-from deals.models import Conflict, EndCustomer
+from customers.models import EndCustomer
+from deals.models import Conflict
 from tests.conftest import login
 from tests.test_deals import conflicts_of, decide, submitted
 

@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 
 from accounts.models import AuditLog
 from app import db
-from deals.models import EndCustomer
+from customers.models import EndCustomer
 from partners.models import Partner, StockOrder, StockOrderLine
 from pricing.models import Product
 from tests.conftest import META_CSRF_RE, valid_uscc

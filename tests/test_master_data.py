@@ -4,7 +4,7 @@ from sqlalchemy import func, select
 
 from accounts.models import AuditLog, User
 from app import db
-from deals.models import EndCustomer
+from customers.models import EndCustomer
 from pricing.models import Product
 from tests.conftest import post_form, valid_uscc
 

@@ -1,4 +1,4 @@
-"""Tests for the customer-name matching rule (deals.matching).
+"""Tests for the customer-name matching rule (customers.matching).
 
 Pure unit tests: no app, no database.  The reference pairs are read from
 ``customer_name_pairs.tsv`` and ``customer_name_kinds.tsv`` in ``tests/data``
@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from deals import regions
-from deals.matching import (
+from customers import regions
+from customers.matching import (
     LATIN_FUZZY_MIN_LENGTH,
     MatchVerdict,
     NormalizedName,

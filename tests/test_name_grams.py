@@ -8,8 +8,8 @@ import random
 from sqlalchemy import select
 
 from app import db
-from deals.models import CustomerNameGram, EndCustomer
-from deals.suggestions import gram_candidates, rebuild_name_grams
+from customers.grams import gram_candidates, rebuild_name_grams
+from customers.models import CustomerNameGram, EndCustomer
 
 WORDS = ["华为", "中兴", "海康", "星河", "腾达", "联想", "浪潮", "曙光", "新华", "长城"]
 TRADES = ["技术", "数据", "通信", "电子", "软件", "科技"]

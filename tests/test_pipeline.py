@@ -13,6 +13,7 @@ from sqlalchemy import delete, select
 
 from accounts.models import utcnow
 from app import db
+from customers.models import EndCustomer
 from dashboards.services import pipeline
 from deals.conflicts import resolve_conflict
 from deals.models import (
@@ -27,7 +28,6 @@ from deals.models import (
     Conflict,
     Deal,
     DealStatsContribution,
-    EndCustomer,
     PartnerPipeline,
 )
 from deals.pipeline import open_pipeline, pipeline_from_deals, rebuild_pipeline
@@ -289,7 +289,7 @@ def test_migration_fills_the_pipeline_from_existing_deals(fresh_database_url):  
 
     from accounts.models import User
     from app import create_app
-    from deals.models import EndCustomer
+    from customers.models import EndCustomer
     from partners.models import Partner, TierPolicy
 
     app = create_app({"SQLALCHEMY_DATABASE_URI": fresh_database_url, "SECRET_KEY": "x"})

@@ -9,7 +9,8 @@ from sqlalchemy import func, select
 
 from accounts.models import utcnow
 from app import db
-from deals.models import Conflict, Deal, EndCustomer
+from customers.models import EndCustomer
+from deals.models import Conflict, Deal
 from tests.conftest import csrf_from, post_form, valid_uscc
 
 IN_TWO_MONTHS = (date.today() + timedelta(days=60)).isoformat()

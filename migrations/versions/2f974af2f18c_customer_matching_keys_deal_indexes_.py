@@ -50,7 +50,7 @@ def upgrade():
 
 def _backfill_matching_keys():
     """Keys of existing customers, computed by the same rule the application uses."""
-    from deals.matching import name_province, name_search_key
+    from customers.matching import name_province, name_search_key
 
     conn = op.get_bind()
     customer = sa.table(

@@ -19,7 +19,7 @@ depends_on = None
 def _fill_grams():
     # The grams are the matcher's (a pure function of the name); `flask customers
     # refresh-grams` recomputes them whenever the matcher's normalisation changes.
-    from deals.matching import suggestion_grams
+    from customers.matching import suggestion_grams
 
     bind = op.get_bind()
     gram = sa.table("customer_name_gram", sa.column("gram"), sa.column("customer_id"))

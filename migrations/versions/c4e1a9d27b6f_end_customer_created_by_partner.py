@@ -1,7 +1,7 @@
 """end customers: the partner that first entered one (created_by_partner_id)
 
 A partner sees only the customers it entered or registered, and those the vendor's staff entered
-as channel-covered (deals.customers.customer_visible_to); this records who entered a customer.
+as channel-covered (customers.services.customer_visible_to); this records who entered a customer.
 
 Existing customers: the table never said who entered a customer, so the data step infers it, and
 leans towards confidentiality where it has to guess. A customer is put down as entered by the

@@ -17,7 +17,7 @@ Overview
      name;
    * leading region words (``浙江省杭州市``, ``深圳市南山区``, ``Shenzhen``)
      are recorded as regions and removed; every prefecture and county-level
-     division of the national list (``deals/data/divisions.tsv``) is known,
+     division of the national list (``customers/data/divisions.tsv``) is known,
      a chain of them must descend (上海市基隆贸易: 基隆 is the 字号), a county
      name several cities share (鼓楼区) is placed by the city before it, and
      市立/省立 stay with the name only before an institution word
@@ -58,7 +58,7 @@ import pypinyin
 from rapidfuzz import fuzz
 from rapidfuzz.distance import OSA
 
-from deals import regions as _regions
+from customers import regions as _regions
 
 __all__ = [
     "LATIN_FUZZY_MIN_LENGTH",
@@ -84,7 +84,7 @@ LATIN_FUZZY_MIN_LENGTH = 20
 
 
 # ---------------------------------------------------------------------------
-# Region lookup tables (built once from deals.regions)
+# Region lookup tables (built once from customers.regions)
 # ---------------------------------------------------------------------------
 
 

@@ -2,7 +2,7 @@
 customer wait for each other.
 
 One rule for the web form, the API and the imports: a credit code names its customer; without
-one, the first customer the matcher calls ``same`` (deals.matching) is reused, so a registration
+one, the first customer the matcher calls ``same`` (customers.matching) is reused, so a registration
 never creates a second record of a customer the system already knows.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from sqlalchemy import select, text
 
 from app import db
-from deals.matching import compare_customer_names, name_search_key
-from deals.models import EndCustomer
+from customers.matching import compare_customer_names, name_search_key
+from customers.models import EndCustomer
 
 #: Most records read for one name key (a key shared by more is a list, not a customer).
 SAME_KEY_CANDIDATES = 250
@@ -74,7 +74,7 @@ def find_same_customer(
             return candidate
     # Spellings whose keys differ although the matcher calls them the same (中山慕舍电子 and
     # 慕舍电子(中山): the ambiguous city is read as a region only against the other name).
-    from deals.suggestions import gram_candidates
+    from customers.grams import gram_candidates
 
     for candidate in gram_candidates(name):
         if for_partner and candidate.coverage == "direct":

@@ -1,4 +1,4 @@
-"""Administrative-region word lists used by :mod:`deals.matching`.
+"""Administrative-region word lists used by :mod:`customers.matching`.
 
 This module is data only: the matcher builds its lookup tables from it at
 import time.  All names are in simplified Chinese; the matcher converts

@@ -7,7 +7,7 @@ from flask_wtf import FlaskForm
 from wtforms import SelectField, StringField
 from wtforms.validators import DataRequired, Length, Optional
 
-from deals.models import COVERAGES, SEGMENTS
+from customers.models import COVERAGES, SEGMENTS
 from partners.forms import UnifiedSocialCreditCode
 
 
