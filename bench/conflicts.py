@@ -265,7 +265,9 @@ def run_submissions(
             if profiler and index >= warmup:
                 profiler.disable()
         assert deal.status == SUBMITTED
-        found_ids = {c.other_deal_id or 0 for c in found}
+        found_ids = {c.other_deal_id or 0 for c in found} | {
+            other["deal_id"] for c in found for other in (c.evidence or {}).get("others", [])
+        }
         db.session.rollback()
         if index < warmup:
             continue  # compiled-statement caches and connections warm up

@@ -10,7 +10,18 @@ judges each candidate.
 
 from __future__ import annotations
 
-from sqlalchemy import delete, event, func, insert, inspect, select
+from sqlalchemy import (
+    String,
+    case,
+    delete,
+    event,
+    func,
+    insert,
+    inspect,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session
 
 from app import db
@@ -72,21 +83,42 @@ def rebuild_name_grams(batch: int = 5000) -> int:
         last_id = rows[-1][0]
 
 
-def gram_candidates(name: str, exclude_id: int | None = None) -> list[EndCustomer]:
+def _gram_frequencies(grams: list[str]) -> dict[str, int]:
+    """How many customers hold each gram, counted up to GRAM_FREQUENCY_CAP, in one statement."""
+    table = CustomerNameGram.__table__
+    counts = [
+        select(
+            literal(gram, String()).label("gram"),
+            select(func.count())
+            .select_from(
+                select(table.c.customer_id)
+                .where(table.c.gram == gram)
+                .limit(GRAM_FREQUENCY_CAP)
+                .subquery()
+            )
+            .scalar_subquery()
+            .label("n"),
+        )
+        for gram in grams
+    ]
+    return {gram: n for gram, n in db.session.execute(union_all(*counts))}
+
+
+def gram_candidates(
+    name: str, exclude_id: int | None = None, region: str = ""
+) -> list[EndCustomer]:
     """Customers sharing grams with ``name``, those sharing most first (at most MAX_CANDIDATES).
 
     Rare grams are the telling ones: each gram's frequency is counted (bounded), the rarest are
     taken until GRAM_POSTINGS_BUDGET index entries, and the customers holding them are ranked by
-    how many of the taken grams they hold.
+    how many of the taken grams they hold, then those in ``region`` (the region the registration
+    gives) first: a short name shared by customers in many places is most likely the local one.
     """
     grams = sorted(suggestion_grams(name))
     if not grams:
         return []
     table = CustomerNameGram.__table__
-    frequency = {}
-    for gram in grams:
-        bounded = select(table.c.customer_id).where(table.c.gram == gram).limit(GRAM_FREQUENCY_CAP)
-        frequency[gram] = db.session.scalar(select(func.count()).select_from(bounded.subquery()))
+    frequency = _gram_frequencies(grams)
     chosen, postings = [], 0
     for gram in sorted(grams, key=lambda g: (frequency[g], g)):
         if frequency[gram] == 0:
@@ -98,14 +130,18 @@ def gram_candidates(name: str, exclude_id: int | None = None) -> list[EndCustome
     if not chosen:
         return []
     hits = func.count().label("hits")
+    order = [hits.desc()]
+    stmt = select(table.c.customer_id, hits).where(table.c.gram.in_(chosen))
+    if region:
+        local = func.max(case((EndCustomer.region == region, 1), else_=0))
+        stmt = stmt.join(EndCustomer, EndCustomer.id == table.c.customer_id)
+        order.append(local.desc())
     ranked = (
-        select(table.c.customer_id, hits)
-        .where(table.c.gram.in_(chosen))
-        .group_by(table.c.customer_id)
-        .order_by(hits.desc(), table.c.customer_id)
+        stmt.group_by(table.c.customer_id)
+        .order_by(*order, table.c.customer_id)
         .limit(MAX_CANDIDATES + 1)
     )
-    ids = [cid for cid, _ in db.session.execute(ranked) if cid != exclude_id][:MAX_CANDIDATES]
+    ids = [row[0] for row in db.session.execute(ranked) if row[0] != exclude_id][:MAX_CANDIDATES]
     if not ids:
         return []
     by_id = {

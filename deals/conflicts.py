@@ -175,7 +175,9 @@ def customer_matches(
     same = same_customers(customer)
     seen = {c.id for c, _ in same} | {customer.id}
     possible = []
-    for candidate in gram_candidates(customer.name, exclude_id=customer.id):
+    for candidate in gram_candidates(
+        customer.name, exclude_id=customer.id, region=customer.region or ""
+    ):
         if candidate.id in seen:
             continue
         seen.add(candidate.id)
@@ -186,7 +188,16 @@ def customer_matches(
             same.append((candidate, verdict.evidence()))
         elif verdict.possible:
             possible.append((candidate, verdict.evidence()))
-    possible.sort(key=lambda pair: (-pair[1]["score"], pair[0].name, pair[0].id))
+    # Best first: the customer's own region (when the registration gives one), then the score.
+    region = customer.region or ""
+    possible.sort(
+        key=lambda pair: (
+            not (region and pair[0].region == region),
+            -pair[1]["score"],
+            pair[0].name,
+            pair[0].id,
+        )
+    )
     return same, possible
 
 
@@ -302,29 +313,34 @@ def _announce(found: list[Conflict]) -> None:
         )
 
 
-def _matters(deal: Deal, customer: EndCustomer) -> bool:
-    """Would this customer, were it the same, put ``deal`` in conflict?"""
-    if customer.coverage == "direct":
-        return True
-    if _open_deals_at([customer.id], DIRECT, deal):
-        return True
-    return bool(_earlier_overlaps(deal, [customer.id]))
+def _customers_that_matter(deal: Deal, customer_ids: list[int]) -> set[int]:
+    """Of these customers, those that would put ``deal`` in conflict were they its customer:
+    an open direct deal there, or another partner's earlier open registration with a product
+    line in common (named direct accounts are known from the customer itself). Two queries for
+    the lot."""
+    if not customer_ids:
+        return set()
+    direct = {d.customer_id for d in _open_deals_at(customer_ids, DIRECT, deal)}
+    return direct | {d.customer_id for d in _earlier_overlaps(deal, customer_ids)}
 
 
 def _suggest(deal: Deal, possible: list[tuple[EndCustomer, dict]]) -> list[DealSuggestion]:
     """Keep the best possible matches that matter as suggestions for the deal's manager; a
     customer already suggested for this deal (decided or not) is not suggested again."""
+    if not possible:
+        return []
     known = set(
         db.session.scalars(
             select(DealSuggestion.customer_id).where(DealSuggestion.deal_id == deal.id)
         )
     )
-    open_count = 0
+    fresh = [(c, evidence) for c, evidence in possible if c.id not in known]
+    matter = _customers_that_matter(deal, [c.id for c, _ in fresh if c.coverage != "direct"])
     made = []
-    for customer, evidence in possible:
-        if len(made) + open_count >= MAX_SUGGESTIONS:
+    for customer, evidence in fresh:
+        if len(made) >= MAX_SUGGESTIONS:
             break
-        if customer.id in known or not _matters(deal, customer):
+        if customer.coverage != "direct" and customer.id not in matter:
             continue
         suggestion = DealSuggestion(
             deal_id=deal.id,
