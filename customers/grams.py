@@ -11,14 +11,11 @@ judges each candidate.
 from __future__ import annotations
 
 from sqlalchemy import (
-    String,
-    case,
     delete,
     event,
     func,
     insert,
     inspect,
-    literal,
     select,
     union_all,
 )
@@ -29,11 +26,13 @@ from customers.matching import suggestion_grams
 from customers.models import CustomerNameGram, EndCustomer
 
 #: Index entries read for one lookup: the rarest grams are taken until this many are reached.
-GRAM_POSTINGS_BUDGET = 4000
-#: A gram more frequent than this says little (科技, 电子): counted only up to it.
-GRAM_FREQUENCY_CAP = 5000
+GRAM_POSTINGS_BUDGET = 1200
+#: A chosen gram contributes at most this many postings (a common gram taken as a last resort).
+GRAM_FREQUENCY_CAP = 300
 #: Candidates judged by the matcher, those sharing most grams first.
-MAX_CANDIDATES = 120
+MAX_CANDIDATES = 60
+#: Customers ranked by shared grams before those of the registration's region are put first.
+RANKED_CANDIDATES = 200
 
 
 @event.listens_for(Session, "after_flush")
@@ -84,24 +83,13 @@ def rebuild_name_grams(batch: int = 5000) -> int:
 
 
 def _gram_frequencies(grams: list[str]) -> dict[str, int]:
-    """How many customers hold each gram, counted up to GRAM_FREQUENCY_CAP, in one statement."""
+    """How many customers hold each gram, in one grouped statement read from the index."""
     table = CustomerNameGram.__table__
-    counts = [
-        select(
-            literal(gram, String()).label("gram"),
-            select(func.count())
-            .select_from(
-                select(table.c.customer_id)
-                .where(table.c.gram == gram)
-                .limit(GRAM_FREQUENCY_CAP)
-                .subquery()
-            )
-            .scalar_subquery()
-            .label("n"),
-        )
-        for gram in grams
-    ]
-    return {gram: n for gram, n in db.session.execute(union_all(*counts))}
+    counted = db.session.execute(
+        select(table.c.gram, func.count()).where(table.c.gram.in_(grams)).group_by(table.c.gram)
+    )
+    found = dict(counted.all())
+    return {gram: found.get(gram, 0) for gram in grams}
 
 
 def gram_candidates(
@@ -109,7 +97,7 @@ def gram_candidates(
 ) -> list[EndCustomer]:
     """Customers sharing grams with ``name``, those sharing most first (at most MAX_CANDIDATES).
 
-    Rare grams are the telling ones: each gram's frequency is counted (bounded), the rarest are
+    Rare grams are the telling ones: each gram's frequency is counted, the rarest are
     taken until GRAM_POSTINGS_BUDGET index entries, and the customers holding them are ranked by
     how many of the taken grams they hold, then those in ``region`` (the region the registration
     gives) first: a short name shared by customers in many places is most likely the local one.
@@ -129,19 +117,31 @@ def gram_candidates(
         postings += frequency[gram]
     if not chosen:
         return []
+    # Each chosen gram contributes at most GRAM_FREQUENCY_CAP postings (a common gram taken as
+    # a last resort cannot make the lookup read thousands of entries).
+    limited = [
+        select(table.c.customer_id).where(table.c.gram == gram).limit(GRAM_FREQUENCY_CAP).subquery()
+        for gram in chosen
+    ]
+    postings_of = union_all(*(select(sub.c.customer_id) for sub in limited)).subquery()
     hits = func.count().label("hits")
-    order = [hits.desc()]
-    stmt = select(table.c.customer_id, hits).where(table.c.gram.in_(chosen))
-    if region:
-        local = func.max(case((EndCustomer.region == region, 1), else_=0))
-        stmt = stmt.join(EndCustomer, EndCustomer.id == table.c.customer_id)
-        order.append(local.desc())
-    ranked = (
-        stmt.group_by(table.c.customer_id)
-        .order_by(*order, table.c.customer_id)
-        .limit(MAX_CANDIDATES + 1)
-    )
-    ids = [row[0] for row in db.session.execute(ranked) if row[0] != exclude_id][:MAX_CANDIDATES]
+    ranked = db.session.execute(
+        select(postings_of.c.customer_id, hits)
+        .group_by(postings_of.c.customer_id)
+        .order_by(hits.desc(), postings_of.c.customer_id)
+        .limit(RANKED_CANDIDATES)
+    ).all()
+    shared = {cid: n for cid, n in ranked if cid != exclude_id}
+    local: set[int] = set()
+    if region and shared:
+        local = set(
+            db.session.scalars(
+                select(EndCustomer.id).where(
+                    EndCustomer.id.in_(list(shared)), EndCustomer.region == region
+                )
+            )
+        )
+    ids = sorted(shared, key=lambda cid: (-shared[cid], cid not in local, cid))[:MAX_CANDIDATES]
     if not ids:
         return []
     by_id = {

@@ -139,19 +139,32 @@ def _open_overlap_on(deal: Deal) -> Conflict | None:
     )
 
 
-def _open_deals_at(customer_ids: list[int], kind: str, exclude_deal: Deal) -> list[Deal]:
+def _open_deals_at(
+    customer_ids: list[int],
+    kind: str | None,
+    exclude_deal: Deal,
+    prefetched: list[Deal] | None = None,
+) -> list[Deal]:
+    """Open deals (of ``kind``, or both kinds) at these customers, other than ``exclude_deal``,
+    with their lines; from ``prefetched`` when the caller loaded them already."""
     if not customer_ids:
         return []
+    if prefetched is not None:
+        wanted = set(customer_ids)
+        return [
+            d for d in prefetched if d.customer_id in wanted and (kind is None or d.kind == kind)
+        ]
     stmt = (
         select(Deal)
         .where(
             Deal.customer_id.in_(customer_ids),
-            Deal.kind == kind,
             Deal.status.in_(OPEN_STATUSES),
             Deal.id != exclude_deal.id,
         )
         .options(selectinload(Deal.lines).selectinload(DealLine.product))
     )
+    if kind is not None:
+        stmt = stmt.where(Deal.kind == kind)
     now = utcnow()
     return [d for d in db.session.scalars(stmt) if d.effective_status(now) in OPEN_STATUSES]
 
@@ -201,7 +214,12 @@ def customer_matches(
     return same, possible
 
 
-def _conflicts_at(deal: Deal, matches: list[tuple[EndCustomer, dict]], **extra) -> list[Conflict]:
+def _conflicts_at(
+    deal: Deal,
+    matches: list[tuple[EndCustomer, dict]],
+    prefetched: list[Deal] | None = None,
+    **extra,
+) -> list[Conflict]:
     """Record the conflicts of ``deal`` with what stands at these customers (not yet recorded).
 
     A channel registration: every named direct account among them, every open direct deal at
@@ -237,10 +255,10 @@ def _conflicts_at(deal: Deal, matches: list[tuple[EndCustomer, dict]], **extra) 
                         deal, customer, evidence, owner_rep_id=customer.owner_rep_id, **extra
                     ),
                 )
-        for direct in _open_deals_at(ids, DIRECT, deal):
+        for direct in _open_deals_at(ids, DIRECT, deal, prefetched):
             customer, evidence = by_id[direct.customer_id]
             add(DIRECT_DEAL, deal, direct, None, _evidence(deal, customer, evidence, **extra))
-        earlier = _earlier_overlaps(deal, ids)
+        earlier = _earlier_overlaps(deal, ids, prefetched)
         if earlier and _open_overlap_on(deal) is None:
             first = earlier[0]
             customer, evidence = by_id[first.customer_id]
@@ -268,20 +286,22 @@ def _conflicts_at(deal: Deal, matches: list[tuple[EndCustomer, dict]], **extra) 
                 ),
             )
     else:
-        for channel in _open_deals_at(ids, CHANNEL, deal):
+        for channel in _open_deals_at(ids, CHANNEL, deal, prefetched):
             customer, evidence = by_id[channel.customer_id]
             add(DIRECT_DEAL, channel, deal, None, _evidence(channel, customer, evidence, **extra))
     db.session.flush()
     return found
 
 
-def _earlier_overlaps(deal: Deal, customer_ids: list[int]) -> list[Deal]:
+def _earlier_overlaps(
+    deal: Deal, customer_ids: list[int], prefetched: list[Deal] | None = None
+) -> list[Deal]:
     """Other partners' open registrations at these customers, with a product line in common with
     ``deal``, registered before it: first registrant first."""
     lines = _product_lines(deal)
     others = [
         other
-        for other in _open_deals_at(customer_ids, CHANNEL, deal)
+        for other in _open_deals_at(customer_ids, CHANNEL, deal, prefetched)
         if other.partner_id != deal.partner_id
         and lines & _product_lines(other)
         and registered_before(other, deal)
@@ -313,18 +333,25 @@ def _announce(found: list[Conflict]) -> None:
         )
 
 
-def _customers_that_matter(deal: Deal, customer_ids: list[int]) -> set[int]:
+def _customers_that_matter(
+    deal: Deal, customer_ids: list[int], prefetched: list[Deal] | None = None
+) -> set[int]:
     """Of these customers, those that would put ``deal`` in conflict were they its customer:
     an open direct deal there, or another partner's earlier open registration with a product
     line in common (named direct accounts are known from the customer itself). Two queries for
     the lot."""
     if not customer_ids:
         return set()
-    direct = {d.customer_id for d in _open_deals_at(customer_ids, DIRECT, deal)}
-    return direct | {d.customer_id for d in _earlier_overlaps(deal, customer_ids)}
+    direct = {d.customer_id for d in _open_deals_at(customer_ids, DIRECT, deal, prefetched)}
+    earlier = _earlier_overlaps(deal, customer_ids, prefetched)
+    return direct | {d.customer_id for d in earlier}
 
 
-def _suggest(deal: Deal, possible: list[tuple[EndCustomer, dict]]) -> list[DealSuggestion]:
+def _suggest(
+    deal: Deal,
+    possible: list[tuple[EndCustomer, dict]],
+    prefetched: list[Deal] | None = None,
+) -> list[DealSuggestion]:
     """Keep the best possible matches that matter as suggestions for the deal's manager; a
     customer already suggested for this deal (decided or not) is not suggested again."""
     if not possible:
@@ -360,14 +387,19 @@ def detect_conflicts(deal: Deal) -> list[Conflict]:
     """Record the conflicts of a just-submitted registration or a just-created direct deal, and
     the possible matches a manager should look at.
 
-    Takes the customer's lock first (customers.identity), so of two submissions for one customer at
-    the same moment the second always sees the first.
+    Takes the customer's lock first (customers.identity), so of two submissions for one customer
+    at the same moment the second always sees the first.
     """
     lock_customer_identity(deal.customer.name, deal.customer.uscc)
     same, possible = customer_matches(deal.customer)
-    found = _conflicts_at(deal, same)
+    # The open deals at every customer in question, loaded once for both uses.
+    ids = [c.id for c, _ in same]
     if deal.kind == CHANNEL:
-        _suggest(deal, possible)
+        ids += [c.id for c, _ in possible if c.coverage != "direct"]
+    prefetched = _open_deals_at(ids, None, deal)
+    found = _conflicts_at(deal, same, prefetched)
+    if deal.kind == CHANNEL:
+        _suggest(deal, possible, prefetched)
     _announce(found)
     return found
 
