@@ -10,15 +10,9 @@ judges each candidate.
 
 from __future__ import annotations
 
-from sqlalchemy import (
-    delete,
-    event,
-    func,
-    insert,
-    inspect,
-    select,
-    union_all,
-)
+import time
+
+from sqlalchemy import String, delete, event, func, insert, inspect, literal, select, union_all
 from sqlalchemy.orm import Session
 
 from app import db
@@ -82,14 +76,50 @@ def rebuild_name_grams(batch: int = 5000) -> int:
         last_id = rows[-1][0]
 
 
+#: Grams held by at least this many customers are remembered by each process for a while: their
+#: counts only decide which grams a lookup reads first, so a stale count costs a little speed,
+#: never a match (rare grams, the telling ones, are always counted afresh).
+COMMON_GRAM = 50
+COMMON_GRAM_SECONDS = 600
+_common_grams: dict[str, tuple[int, float]] = {}
+
+
 def _gram_frequencies(grams: list[str]) -> dict[str, int]:
-    """How many customers hold each gram, in one grouped statement read from the index."""
-    table = CustomerNameGram.__table__
-    counted = db.session.execute(
-        select(table.c.gram, func.count()).where(table.c.gram.in_(grams)).group_by(table.c.gram)
-    )
-    found = dict(counted.all())
-    return {gram: found.get(gram, 0) for gram in grams}
+    """How many customers hold each gram, counted up to GRAM_FREQUENCY_CAP in one statement
+    (each count reads at most that many index entries), common grams from the process's memo."""
+    now = time.monotonic()
+    found: dict[str, int] = {}
+    todo = []
+    for gram in grams:
+        memo = _common_grams.get(gram)
+        if memo is not None and now - memo[1] < COMMON_GRAM_SECONDS:
+            found[gram] = memo[0]
+        else:
+            todo.append(gram)
+    if todo:
+        table = CustomerNameGram.__table__
+        counts = [
+            select(
+                literal(gram, String()).label("gram"),
+                select(func.count())
+                .select_from(
+                    select(table.c.customer_id)
+                    .where(table.c.gram == gram)
+                    .limit(GRAM_FREQUENCY_CAP)
+                    .subquery()
+                )
+                .scalar_subquery()
+                .label("n"),
+            )
+            for gram in todo
+        ]
+        for gram, n in db.session.execute(union_all(*counts)):
+            found[gram] = n
+            if n >= COMMON_GRAM:
+                _common_grams[gram] = (n, now)
+        if len(_common_grams) > 100_000:
+            _common_grams.clear()
+    return found
 
 
 def gram_candidates(
