@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import time
 
-from sqlalchemy import String, delete, event, func, insert, inspect, literal, select, union_all
+from sqlalchemy import delete, event, func, insert, inspect, select, union_all
 from sqlalchemy.orm import Session
 
 from app import db
@@ -20,9 +20,9 @@ from customers.matching import suggestion_grams
 from customers.models import CustomerNameGram, EndCustomer
 
 #: Index entries read for one lookup: the rarest grams are taken until this many are reached.
-GRAM_POSTINGS_BUDGET = 1200
+GRAM_POSTINGS_BUDGET = 2000
 #: A chosen gram contributes at most this many postings (a common gram taken as a last resort).
-GRAM_FREQUENCY_CAP = 300
+GRAM_FREQUENCY_CAP = GRAM_POSTINGS_BUDGET
 #: Candidates judged by the matcher, those sharing most grams first.
 MAX_CANDIDATES = 60
 #: Customers ranked by shared grams before those of the registration's region are put first.
@@ -85,8 +85,9 @@ _common_grams: dict[str, tuple[int, float]] = {}
 
 
 def _gram_frequencies(grams: list[str]) -> dict[str, int]:
-    """How many customers hold each gram, counted up to GRAM_FREQUENCY_CAP in one statement
-    (each count reads at most that many index entries), common grams from the process's memo."""
+    """How many customers hold each gram: common grams from the process's memo, the others
+    counted exactly in one grouped statement read from the index (rare grams cost little; a
+    common gram is counted once a process and memo period)."""
     now = time.monotonic()
     found: dict[str, int] = {}
     todo = []
@@ -98,23 +99,15 @@ def _gram_frequencies(grams: list[str]) -> dict[str, int]:
             todo.append(gram)
     if todo:
         table = CustomerNameGram.__table__
-        counts = [
-            select(
-                literal(gram, String()).label("gram"),
-                select(func.count())
-                .select_from(
-                    select(table.c.customer_id)
-                    .where(table.c.gram == gram)
-                    .limit(GRAM_FREQUENCY_CAP)
-                    .subquery()
-                )
-                .scalar_subquery()
-                .label("n"),
-            )
-            for gram in todo
-        ]
-        for gram, n in db.session.execute(union_all(*counts)):
-            found[gram] = n
+        counted = dict(
+            db.session.execute(
+                select(table.c.gram, func.count())
+                .where(table.c.gram.in_(todo))
+                .group_by(table.c.gram)
+            ).all()
+        )
+        for gram in todo:
+            found[gram] = n = counted.get(gram, 0)
             if n >= COMMON_GRAM:
                 _common_grams[gram] = (n, now)
         if len(_common_grams) > 100_000:
