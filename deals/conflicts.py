@@ -41,6 +41,7 @@ from deals.models import (
 )
 from deals.suggestions import MAX_SUGGESTIONS
 from notifications import services as notices
+from pricing.models import Product
 
 LATIN_KEY_RE = re.compile(r"[a-z0-9]+")
 
@@ -169,12 +170,20 @@ def _open_deals_at(
     return [d for d in db.session.scalars(stmt) if d.effective_status(now) in OPEN_STATUSES]
 
 
+def registered_at(deal: Deal):
+    """When a registration came in, for first registrant first: its first submission (a
+    resubmission keeps its place), else its last, else its creation."""
+    return deal.first_submitted_at or deal.submitted_at or deal.created_at
+
+
+#: registered_at in SQL, for queries over many deals.
+REGISTERED_AT_SQL = func.coalesce(Deal.first_submitted_at, Deal.submitted_at, Deal.created_at)
+
+
 def registered_before(earlier: Deal, later: Deal) -> bool:
-    """First registrant first: who registered the customer first (first submission; a
-    resubmission keeps its place; the lower id breaks a tie)."""
-    a = earlier.first_submitted_at or earlier.submitted_at or earlier.created_at
-    b = later.first_submitted_at or later.submitted_at or later.created_at
-    return (a, earlier.id) < (b, later.id)
+    """First registrant first: ``earlier`` registered the customer before ``later`` (the lower
+    id breaks a tie)."""
+    return (registered_at(earlier), earlier.id) < (registered_at(later), later.id)
 
 
 def customer_matches(
@@ -306,10 +315,7 @@ def _earlier_overlaps(
         and lines & _product_lines(other)
         and registered_before(other, deal)
     ]
-    return sorted(
-        others,
-        key=lambda d: (d.first_submitted_at or d.submitted_at or d.created_at, d.id),
-    )
+    return sorted(others, key=lambda d: (registered_at(d), d.id))
 
 
 def _announce(found: list[Conflict]) -> None:
@@ -333,25 +339,49 @@ def _announce(found: list[Conflict]) -> None:
         )
 
 
-def _customers_that_matter(
-    deal: Deal, customer_ids: list[int], prefetched: list[Deal] | None = None
-) -> set[int]:
-    """Of these customers, those that would put ``deal`` in conflict were they its customer:
-    an open direct deal there, or another partner's earlier open registration with a product
-    line in common (named direct accounts are known from the customer itself). Two queries for
-    the lot."""
+def _customers_that_matter(deal: Deal, customer_ids: list[int]) -> set[int]:
+    """Of these customers, those that would put ``deal`` in conflict were they its customer: an
+    open direct deal there, or another partner's open registration with a product line in
+    common registered before it (named direct accounts are known from the customer itself).
+    One query answering with customer ids only: a short name can match customers with hundreds
+    of deals, which are not loaded."""
     if not customer_ids:
         return set()
-    direct = {d.customer_id for d in _open_deals_at(customer_ids, DIRECT, deal, prefetched)}
-    earlier = _earlier_overlaps(deal, customer_ids, prefetched)
-    return direct | {d.customer_id for d in earlier}
+    now = utcnow()
+    still_open = or_(
+        Deal.status.in_((SUBMITTED, MORE_INFO)),
+        and_(
+            Deal.status == APPROVED,
+            or_(Deal.protection_expires_at.is_(None), Deal.protection_expires_at > now),
+        ),
+    )
+    lines = sorted(_product_lines(deal))
+    mine = registered_at(deal)
+    earlier_overlap = and_(
+        Deal.kind == CHANNEL,
+        Deal.partner_id != deal.partner_id,
+        or_(REGISTERED_AT_SQL < mine, and_(REGISTERED_AT_SQL == mine, Deal.id < deal.id)),
+        Deal.id.in_(
+            select(DealLine.deal_id)
+            .join(Product, Product.id == DealLine.product_id)
+            .where(Product.product_line.in_(lines))
+        ),
+    )
+    return set(
+        db.session.scalars(
+            select(Deal.customer_id)
+            .where(
+                Deal.customer_id.in_(customer_ids),
+                Deal.id != deal.id,
+                still_open,
+                or_(Deal.kind == DIRECT, earlier_overlap),
+            )
+            .distinct()
+        )
+    )
 
 
-def _suggest(
-    deal: Deal,
-    possible: list[tuple[EndCustomer, dict]],
-    prefetched: list[Deal] | None = None,
-) -> list[DealSuggestion]:
+def _suggest(deal: Deal, possible: list[tuple[EndCustomer, dict]]) -> list[DealSuggestion]:
     """Keep the best possible matches that matter as suggestions for the deal's manager; a
     customer already suggested for this deal (decided or not) is not suggested again."""
     if not possible:
@@ -392,14 +422,11 @@ def detect_conflicts(deal: Deal) -> list[Conflict]:
     """
     lock_customer_identity(deal.customer.name, deal.customer.uscc)
     same, possible = customer_matches(deal.customer)
-    # The open deals at every customer in question, loaded once for both uses.
-    ids = [c.id for c, _ in same]
-    if deal.kind == CHANNEL:
-        ids += [c.id for c, _ in possible if c.coverage != "direct"]
-    prefetched = _open_deals_at(ids, None, deal)
+    # The open deals at the customers it names, loaded once (both kinds).
+    prefetched = _open_deals_at([c.id for c, _ in same], None, deal)
     found = _conflicts_at(deal, same, prefetched)
     if deal.kind == CHANNEL:
-        _suggest(deal, possible, prefetched)
+        _suggest(deal, possible)
     _announce(found)
     return found
 
