@@ -11,7 +11,7 @@ import re
 from decimal import Decimal
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import selectinload
 
 from accounts.audit import record_audit
@@ -361,11 +361,10 @@ def _customers_that_matter(deal: Deal, customer_ids: list[int]) -> set[int]:
         Deal.kind == CHANNEL,
         Deal.partner_id != deal.partner_id,
         or_(REGISTERED_AT_SQL < mine, and_(REGISTERED_AT_SQL == mine, Deal.id < deal.id)),
-        Deal.id.in_(
-            select(DealLine.deal_id)
-            .join(Product, Product.id == DealLine.product_id)
-            .where(Product.product_line.in_(lines))
-        ),
+        # correlated: read the lines of the few deals at these customers, not every line
+        exists()
+        .where(DealLine.deal_id == Deal.id, Product.id == DealLine.product_id)
+        .where(Product.product_line.in_(lines)),
     )
     return set(
         db.session.scalars(
