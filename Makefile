@@ -37,7 +37,7 @@ run: db
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
 test: setup-dev
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile
 
 lint: setup-dev
 	$(BIN)/ruff check .

@@ -30,13 +30,33 @@ def database_url(request, tmp_path_factory):
     if request.param == "sqlite":
         url = f"sqlite:///{tmp_path_factory.mktemp('sqlite') / 'test.sqlite'}"
     else:
-        url = os.environ["TEST_DATABASE_URL"]
+        url = _worker_database(os.environ["TEST_DATABASE_URL"])
     app = create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "test"})
     with app.app_context():
         _drop_everything()
         db.create_all()
         db.engine.dispose()
     return url
+
+
+def _worker_database(url: str) -> str:
+    """Under pytest-xdist each worker gets a database of its own on the same server
+    (``<name>_gw0``, ...), created when missing; a plain run uses ``url`` as it is."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    from sqlalchemy import create_engine
+    from sqlalchemy.engine import make_url
+
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    admin = create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        exists = conn.execute(text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if exists.scalar() is None:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _drop_everything():
@@ -108,12 +128,14 @@ def app(database_url, app_config):
         _seed_tier_policies()
         db.session.commit()
         yield app
+        # The test's own session first: on SQLite an uncommitted write of the test would hold
+        # the write lock the email threads wait for (5 s each).
+        db.session.remove()
         # Emails go out on the app's own threads after each commit: let them finish before the
         # tables are emptied, so none writes into the next test's rows.
         from notifications.mail import wait_for_emails
 
         wait_for_emails(app)
-        db.session.remove()
         _empty_tables()
         db.engine.dispose()
 
