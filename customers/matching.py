@@ -1238,7 +1238,12 @@ def _possible_rule(a: NormalizedName, b: NormalizedName) -> tuple[str, str] | No
     if len(short) >= 2 and len(short) < len(long) and not public:
         head = long[: len(short)]
         j = _one_substitution(short, head)
-        if j >= 0 and _homophones(short[j], head[j]) and brand_long.startswith(head):
+        # The short name is the 字号 (or part of it), or the 字号 with some of its trade words
+        # (腾迅计算机 for 腾讯计算机系统): one character of it typed with the same sound.
+        covers_brand = brand_long.startswith(head) or (
+            len(brand_long) >= 2 and head.startswith(brand_long)
+        )
+        if j >= 0 and _homophones(short[j], head[j]) and covers_brand:
             return "homophone_typo", f"{short[j]} / {head[j]} sound alike, in a short name"
     if public:
         return None

@@ -614,6 +614,7 @@ POSSIBLE_PAIRS = [
     ("汇康圆", "汇康园", "homophone_typo"),
     ("乐美十", "乐美仕", "homophone_typo"),
     ("腾迅", "深圳市腾讯计算机系统有限公司", "homophone_typo"),
+    ("腾迅计算机", "深圳市腾讯计算机系统有限公司", "homophone_typo"),
     ("慕舍星辰电子有限公司", "慕舍辰电子有限公司", "char_added_or_dropped"),
     ("慕舍星辰电子有限公司", "慕星舍辰电子有限公司", "chars_transposed"),
     ("北京市海淀区慕舍科技有限公司", "慕舍科技(北京)有限公司", "region_level_differs"),
