@@ -228,20 +228,10 @@ STRATEGIC_ACCOUNTS = [
 ]
 
 
-def make_uscc(rng: random.Random, division: str) -> str:
-    """A credit code whose check character is right (python-stdnum computes it)."""
-    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
-    body = "91" + division + "".join(rng.choice(alphabet) for _ in range(9))
-    return body + uscc_rule.calc_check_digit(body)
+def seed_tier_policies() -> None:
+    """The default tier policies (TIER_POLICIES), for those tiers that have none yet."""
+    from partners.models import TierPolicy
 
-
-def seed_demo(rng: random.Random | None = None) -> dict:
-    """Fill an empty database with demo data; returns counts. The caller commits."""
-    from customers.models import EndCustomer
-    from partners.models import Partner, PartnerContact, TierPolicy
-    from pricing.models import Product
-
-    rng = rng or random.Random(20261123)
     for tier, (discount, minimum, days, limit, rebate) in TIER_POLICIES.items():
         if db.session.get(TierPolicy, tier) is None:
             db.session.add(
@@ -254,6 +244,23 @@ def seed_demo(rng: random.Random | None = None) -> dict:
                     rebate_rate=Decimal(rebate),
                 )
             )
+
+
+def make_uscc(rng: random.Random, division: str) -> str:
+    """A credit code whose check character is right (python-stdnum computes it)."""
+    alphabet = "0123456789ABCDEFGHJKLMNPQRTUWXY"
+    body = "91" + division + "".join(rng.choice(alphabet) for _ in range(9))
+    return body + uscc_rule.calc_check_digit(body)
+
+
+def seed_demo(rng: random.Random | None = None) -> dict:
+    """Fill an empty database with demo data; returns counts. The caller commits."""
+    from customers.models import EndCustomer
+    from partners.models import Partner, PartnerContact
+    from pricing.models import Product
+
+    rng = rng or random.Random(20261123)
+    seed_tier_policies()
     users = {}
     for email, name, role in DEMO_USERS:
         user = User(email=email, name=name, role=role)

@@ -80,24 +80,14 @@ def _seed(app, clients: int) -> tuple[list[str], str]:
     from accounts.models import User
     from accounts.tokens import create_token
     from app import db
-    from partners.models import Partner, TierPolicy
+    from partners.models import Partner
     from pricing.models import Product
-    from seed import TIER_POLICIES
+    from seed import seed_tier_policies
     from tests.conftest import valid_uscc
 
     with app.app_context():
         db.create_all()
-        for tier, (discount, minimum, days, limit, rebate) in TIER_POLICIES.items():
-            db.session.add(
-                TierPolicy(
-                    tier=tier,
-                    discount_rate=Decimal(discount),
-                    min_commitment=Decimal(minimum),
-                    protection_days=days,
-                    approval_limit=Decimal(limit),
-                    rebate_rate=Decimal(rebate),
-                )
-            )
+        seed_tier_policies()
         manager = User(email="manager@bench.example.com", name="经理", role="manager")
         manager.set_password("bench-password-1")
         db.session.add(manager)

@@ -202,6 +202,26 @@ def _expected_conflicts(customer_id: int, partner_id: int, product_line: str) ->
     return expected
 
 
+def _draft(customer, partner_id: int, user, product, quantity: int, unit_price, today) -> Deal:
+    """A partner's draft registration at ``customer`` with one line, flushed, ready to submit."""
+    deal = Deal(
+        kind=CHANNEL,
+        partner_id=partner_id,
+        created_by_id=user.id,
+        status=DRAFT,
+        customer=customer,
+        project_name=f"{customer.name[:8]}数据中心扩容项目",
+        estimated_value=Decimal("880000.00"),
+        expected_close_date=today + timedelta(days=90),
+        stage="evaluation",
+        funding_source="own_budget",
+    )
+    deal.lines = [DealLine(product=product, quantity=quantity, requested_unit_price=unit_price)]
+    db.session.add(deal)
+    db.session.flush()
+    return deal
+
+
 def run_submissions(
     app, data: Dataset, count: int, rng: random.Random, result: Result, profile: bool
 ) -> None:
@@ -232,29 +252,8 @@ def run_submissions(
             customer = db.session.get(EndCustomer, customer_id)
             kinds = []
         key = customer.name_key
-        deal = Deal(
-            kind=CHANNEL,
-            partner_id=partner_id,
-            created_by_id=user.id,
-            status=DRAFT,
-            customer=customer,
-            project_name=f"{customer.name[:8]}数据中心扩容项目",
-            estimated_value=Decimal("880000.00"),
-            expected_close_date=today + timedelta(days=90),
-            stage="evaluation",
-            funding_source="own_budget",
-        )
-        deal.lines = [
-            DealLine(
-                product=product,
-                quantity=rng.randint(1, 20),
-                requested_unit_price=(product.list_price * Decimal("0.7")).quantize(
-                    Decimal("0.01")
-                ),
-            )
-        ]
-        db.session.add(deal)
-        db.session.flush()
+        price = (product.list_price * Decimal("0.7")).quantize(Decimal("0.01"))
+        deal = _draft(customer, partner_id, user, product, rng.randint(1, 20), price, today)
 
         with _Timer("detect_conflicts") as detect, _Timer("same_customers") as same:
             if profiler and index >= warmup:
@@ -365,23 +364,7 @@ def run_fuzzy_submissions(
         customer = EndCustomer(region=original.province, industry=original.industry)
         customer.set_name(name)
         db.session.add(customer)
-        deal = Deal(
-            kind=CHANNEL,
-            partner_id=partner_id,
-            created_by_id=user.id,
-            status=DRAFT,
-            customer=customer,
-            project_name=f"{name[:8]}扩容项目",
-            estimated_value=Decimal("880000.00"),
-            expected_close_date=today + timedelta(days=90),
-            stage="evaluation",
-            funding_source="own_budget",
-        )
-        deal.lines = [
-            DealLine(product=product, quantity=2, requested_unit_price=product.list_price)
-        ]
-        db.session.add(deal)
-        db.session.flush()
+        deal = _draft(customer, partner_id, user, product, 2, product.list_price, today)
         start = time.perf_counter()
         found = submit_deal(deal, user)
         elapsed = time.perf_counter() - start

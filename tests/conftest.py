@@ -152,20 +152,9 @@ def _empty_tables():
 
 
 def _seed_tier_policies():
-    from partners.models import TierPolicy
-    from seed import TIER_POLICIES
+    from seed import seed_tier_policies
 
-    for tier, (discount, minimum, days, limit, rebate) in TIER_POLICIES.items():
-        db.session.add(
-            TierPolicy(
-                tier=tier,
-                discount_rate=Decimal(discount),
-                min_commitment=Decimal(minimum),
-                protection_days=days,
-                approval_limit=Decimal(limit),
-                rebate_rate=Decimal(rebate),
-            )
-        )
+    seed_tier_policies()
 
 
 @pytest.fixture
