@@ -27,7 +27,6 @@ from api.schemas import (
 )
 from app import db
 from clock import vendor_today
-from customers.identity import find_same_customer
 from customers.matching import compare_customer_names, name_search_key
 from customers.models import EndCustomer
 from customers.services import customer_visible_to
@@ -216,21 +215,6 @@ def get_deal(deal_id: int):
     return jsonify(_deal_response(user, _deal_for(user, deal_id)))
 
 
-def _existing_customer_id(user: User, name: str, uscc: str) -> int | None:
-    """The known customer a request names (customers.identity: the same rule as the web form),
-    when the user may see it. A customer the user may not see (another partner's prospect) is
-    not named by id: the request goes on as a new customer, which deals.workflow resolves to
-    the same record under the customer's lock, so one organisation keeps one record and the
-    partner learns nothing it did not type.
-    """
-    found = find_same_customer(name, uscc or None, for_partner=user.role == PARTNER)
-    if found is None:
-        return None
-    return db.session.scalar(
-        select(EndCustomer.id).where(EndCustomer.id == found.id, customer_visible_to(user))
-    )
-
-
 @bp.post("/deals")
 @api_roles_required(PARTNER, REP)
 def create_deal():
@@ -263,12 +247,12 @@ def create_deal():
         errors.setdefault("customer.uscc", []).append(uscc_problem)
         uscc = ""
     if "customer" not in errors:
-        if not uscc_problem:
-            data.customer_id = _existing_customer_id(user, customer.name, uscc)
-        if data.customer_id is None:
-            data.new_customer = NewCustomerInput(
-                name=customer.name, uscc=uscc, region=customer.region, industry=customer.industry
-            )
+        # Named, not picked: the workflow finds a known customer by the one rule of
+        # customers.identity, under the customer's lock (a hidden one is reused without being
+        # shown), and creates it otherwise.
+        data.new_customer = NewCustomerInput(
+            name=customer.name, uscc=uscc, region=customer.region, industry=customer.industry
+        )
     today = vendor_today()
     if errors:
         # Answer every problem in one go: the rules' messages where the body was readable.

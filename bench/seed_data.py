@@ -104,24 +104,17 @@ def _name_keys(name: str) -> tuple[str, str]:
     return name_search_key(name), name_province(name)
 
 
-def _keys(names: list[str], processes: int) -> list[tuple[str, str]]:
-    """Matching keys of every name (about 50 µs each), on all cores."""
-    if processes <= 1 or len(names) < 20_000:
-        return [_name_keys(n) for n in names]
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        return pool.map(_name_keys, names, chunksize=2_000)
-
-
-def _gram_rows(names: list[str], processes: int) -> list[list[str]]:
-    """customers.matching.suggestion_grams of every name (the gram index), on all cores."""
-    if processes <= 1 or len(names) < 20_000:
-        return [sorted(suggestion_grams(n)) for n in names]
-    with multiprocessing.get_context("fork").Pool(processes) as pool:
-        return pool.map(_sorted_grams, names, chunksize=2_000)
-
-
 def _sorted_grams(name: str) -> list[str]:
+    """customers.matching.suggestion_grams of a name (what the gram index holds), in order."""
     return sorted(suggestion_grams(name))
+
+
+def _on_all_cores(function, names: list[str], processes: int) -> list:
+    """``function`` of every name (tens of µs each), on all cores for a large list."""
+    if processes <= 1 or len(names) < 20_000:
+        return [function(n) for n in names]
+    with multiprocessing.get_context("fork").Pool(processes) as pool:
+        return pool.map(function, names, chunksize=2_000)
 
 
 def generate(customers: int, deals: int, seed: int = 20261123, processes: int = 2) -> Dataset:
@@ -254,7 +247,7 @@ def generate(customers: int, deals: int, seed: int = 20261123, processes: int = 
     data.customer_names = names
     data.timings["names"] = time.perf_counter() - started
     t = time.perf_counter()
-    keys_and_regions = _keys([c.name for c in names], processes)
+    keys_and_regions = _on_all_cores(_name_keys, [c.name for c in names], processes)
     data.customer_keys = [key for key, _ in keys_and_regions]
     regions = [region for _, region in keys_and_regions]
     data.key_counts = Counter(data.customer_keys)
@@ -292,7 +285,7 @@ def generate(customers: int, deals: int, seed: int = 20261123, processes: int = 
         customer_rows,
     )
     t = time.perf_counter()
-    grams = _gram_rows([c.name for c in names], processes)
+    grams = _on_all_cores(_sorted_grams, [c.name for c in names], processes)
     data.tables["customer_name_gram"] = (
         ["gram", "customer_id"],
         [(gram, cid) for cid, own in enumerate(grams, start=1) for gram in own],

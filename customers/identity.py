@@ -11,6 +11,7 @@ from __future__ import annotations
 from sqlalchemy import select, text
 
 from app import db
+from customers.grams import gram_candidates
 from customers.matching import compare_customer_names, name_search_key
 from customers.models import EndCustomer
 
@@ -74,8 +75,6 @@ def find_same_customer(
             return candidate
     # Spellings whose keys differ although the matcher calls them the same (中山慕舍电子 and
     # 慕舍电子(中山): the ambiguous city is read as a region only against the other name).
-    from customers.grams import gram_candidates
-
     for candidate in gram_candidates(name):
         if for_partner and candidate.coverage == "direct":
             continue

@@ -17,6 +17,7 @@ from sqlalchemy.orm import selectinload
 from accounts.audit import record_audit
 from accounts.models import User, utcnow
 from app import db
+from customers.grams import gram_candidates
 from customers.identity import lock_customer_identity
 from customers.matching import LATIN_FUZZY_MIN_LENGTH, compare_customer_names, name_search_key
 from customers.models import EndCustomer
@@ -39,7 +40,7 @@ from deals.models import (
     DealSuggestion,
     english,
 )
-from deals.suggestions import MAX_SUGGESTIONS
+from deals.suggestions import MAX_SUGGESTIONS, claim_suggestion
 from notifications import services as notices
 from pricing.models import Product
 
@@ -192,8 +193,6 @@ def customer_matches(
     """The customers that are ``customer`` (itself included) and those that may be, each with
     the matcher's evidence; candidates through indexes only (the name key, the credit code,
     the gram index)."""
-    from customers.grams import gram_candidates
-
     same = same_customers(customer)
     seen = {c.id for c, _ in same} | {customer.id}
     possible = []
@@ -347,14 +346,6 @@ def _customers_that_matter(deal: Deal, customer_ids: list[int]) -> set[int]:
     of deals, which are not loaded."""
     if not customer_ids:
         return set()
-    now = utcnow()
-    still_open = or_(
-        Deal.status.in_((SUBMITTED, MORE_INFO)),
-        and_(
-            Deal.status == APPROVED,
-            or_(Deal.protection_expires_at.is_(None), Deal.protection_expires_at > now),
-        ),
-    )
     lines = sorted(_product_lines(deal))
     mine = registered_at(deal)
     earlier_overlap = and_(
@@ -372,7 +363,7 @@ def _customers_that_matter(deal: Deal, customer_ids: list[int]) -> set[int]:
             .where(
                 Deal.customer_id.in_(customer_ids),
                 Deal.id != deal.id,
-                still_open,
+                Deal.open_sql(utcnow()),
                 or_(Deal.kind == DIRECT, earlier_overlap),
             )
             .distinct()
@@ -433,21 +424,19 @@ def detect_conflicts(deal: Deal) -> list[Conflict]:
 def convert_suggestion(suggestion: DealSuggestion, user: User, note: str = "") -> list[Conflict]:
     """A manager confirms that the suggested customer is the deal's: the conflicts follow as if
     the matcher had said ``same`` (evidence: the matcher's, and who confirmed it)."""
-    if suggestion.status != "open":
-        raise ConflictError("suggestion", _("This suggestion has already been decided."))
+    claim_suggestion(suggestion, user, "converted")
     deal = suggestion.deal
     confirmed = {"confirmed_by": user.email, "confirmed_at": utcnow().isoformat()}
     match = dict(suggestion.evidence.get("match", {}))
     found = _conflicts_at(deal, [(suggestion.customer, match)], **confirmed)
-    if not found and _open_overlap_on(deal) is None:
+    # An overlap already on the deal now also stands for this customer.
+    conflict = found[0] if found else _open_overlap_on(deal)
+    if conflict is None:
         raise ConflictError(
             "suggestion",
             _("Nothing at that customer conflicts with this deal any more: dismiss it instead."),
         )
-    suggestion.status = "converted"
-    suggestion.decided_by_id = user.id
-    suggestion.decided_at = utcnow()
-    suggestion.conflict_id = found[0].id if found else _open_overlap_on(deal).id
+    suggestion.conflict_id = conflict.id
     db.session.flush()
     record_audit(
         "suggestion_converted",

@@ -17,6 +17,8 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    and_,
+    or_,
     text,
 )
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -190,6 +192,18 @@ class Deal(db.Model):
             if self.protection_expires_at <= now:
                 return EXPIRED
         return self.status
+
+    @classmethod
+    def open_sql(cls, now: datetime):
+        """effective_status(now) in OPEN_STATUSES, in SQL: still claiming the customer (an
+        approved deal past its protection does not)."""
+        return or_(
+            cls.status.in_((SUBMITTED, MORE_INFO)),
+            and_(
+                cls.status == APPROVED,
+                or_(cls.protection_expires_at.is_(None), cls.protection_expires_at > now),
+            ),
+        )
 
     @property
     def status_label(self) -> str:

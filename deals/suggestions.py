@@ -13,7 +13,7 @@ never learns of it.
 from __future__ import annotations
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from accounts.audit import record_audit
 from accounts.models import User, utcnow
@@ -45,14 +45,25 @@ def open_suggestions(deal_ids: list[int]) -> dict[int, int]:
     return {deal_id: count for deal_id, count in rows}
 
 
+def claim_suggestion(suggestion: DealSuggestion, user: User, status: str) -> None:
+    """Record a person's decision on an open suggestion, or refuse it: of two managers deciding
+    the same suggestion at once, one decision wins and the other is told (the change is a
+    conditional UPDATE, so the second finds nothing left to decide)."""
+    now = utcnow()
+    claimed = db.session.execute(
+        update(DealSuggestion)
+        .where(DealSuggestion.id == suggestion.id, DealSuggestion.status == "open")
+        .values(status=status, decided_by_id=user.id, decided_at=now)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not claimed:
+        raise SuggestionError(_("This suggestion has already been decided."))
+    db.session.refresh(suggestion)
+
+
 def dismiss_suggestion(suggestion: DealSuggestion, user: User, note: str = "") -> None:
     """Not the same customer: remembered (a resubmission does not suggest it again), audited."""
-    if suggestion.status != "open":
-        raise SuggestionError(_("This suggestion has already been decided."))
-    suggestion.status = "dismissed"
-    suggestion.decided_by_id = user.id
-    suggestion.decided_at = utcnow()
-    db.session.flush()
+    claim_suggestion(suggestion, user, "dismissed")
     record_audit(
         "suggestion_dismissed",
         suggestion,

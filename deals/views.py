@@ -37,7 +37,6 @@ from deals.models import (
     EXPIRED,
     FUNDING_SOURCES,
     LOST_REASONS,
-    MORE_INFO,
     RESOLUTIONS,
     SPECIAL_STATUSES,
     STAGES,
@@ -151,15 +150,7 @@ def list_deals():
     if q:
         stmt = stmt.where(or_(Deal.project_name.contains(q), EndCustomer.name.contains(q)))
     if status == "open":  # still claiming the customer, as the dashboards count them
-        stmt = stmt.where(
-            or_(
-                Deal.status.in_((SUBMITTED, MORE_INFO)),
-                and_(
-                    Deal.status == APPROVED,
-                    or_(Deal.protection_expires_at.is_(None), Deal.protection_expires_at > now),
-                ),
-            )
-        )
+        stmt = stmt.where(Deal.open_sql(now))
     elif status == EXPIRED:
         stmt = stmt.where(
             or_(
@@ -266,7 +257,7 @@ def deal_detail(deal_id: int):
         suggestions = db.session.scalars(
             select(DealSuggestion)
             .where(DealSuggestion.deal_id == deal.id)
-            .options(selectinload(DealSuggestion.customer))
+            .options(selectinload(DealSuggestion.customer), selectinload(DealSuggestion.decided_by))
             .order_by(DealSuggestion.score.desc(), DealSuggestion.id)
         ).all()
     context.update(
@@ -370,7 +361,7 @@ def decide(deal_id: int):
 
 
 def _suggestion_for(deal_id: int, suggestion_id: int) -> DealSuggestion:
-    deal = db.get_or_404(Deal, deal_id)
+    deal = get_deal_for_user(deal_id)
     if not may_decide(current_user, deal):
         abort(403)
     suggestion = db.get_or_404(DealSuggestion, suggestion_id)

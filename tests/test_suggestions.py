@@ -156,3 +156,25 @@ def test_the_api_shows_suggestions_to_managers_only(app, short_name_deal, manage
         f"/api/v1/deals/{deal.id}", headers={"Authorization": f"Bearer {partner_token}"}
     ).get_json()
     assert "suggestions" not in partner_view and "conflicts" not in partner_view
+
+
+def test_of_two_managers_deciding_one_suggestion_the_second_is_told(short_name_deal, manager):
+    """Another manager's decision committed meanwhile: this one is refused, nothing written."""
+    from deals.conflicts import convert_suggestion
+    from deals.suggestions import SuggestionError
+
+    deal, _ = short_name_deal
+    [suggestion] = _suggestions(deal)
+    with db.engine.begin() as other:  # the other manager's request, already committed
+        other.execute(
+            DealSuggestion.__table__.update()
+            .where(DealSuggestion.__table__.c.id == suggestion.id)
+            .values(status="dismissed", decided_by_id=manager.id)
+        )
+    assert suggestion.status == "open"  # as this manager's page still shows it
+    with pytest.raises(SuggestionError):
+        convert_suggestion(suggestion, manager)
+    db.session.rollback()
+    assert conflicts_of(deal) == []
+    db.session.refresh(suggestion)
+    assert suggestion.status == "dismissed"
